@@ -1,0 +1,28 @@
+"""The harness: provisioning PostgreSQL, building the schema under test, isolation, profiles.
+
+Property authors need only the pytest fixtures (see ``properties.plugin``); these names are
+for tools built on top of the suite.
+"""
+
+from .databases import DatabaseFactory, describe_url
+from .errors import HarnessError
+from .profiles import choose_profile, register_profiles
+from .provision import Provisioned, parse_db_url, provision
+from .sandbox import Sandbox, sqlstate_of
+from .schema import SchemaSpec, build_schema, parse_schema_option
+
+__all__ = [
+    "DatabaseFactory",
+    "HarnessError",
+    "Provisioned",
+    "Sandbox",
+    "SchemaSpec",
+    "build_schema",
+    "choose_profile",
+    "describe_url",
+    "parse_db_url",
+    "parse_schema_option",
+    "provision",
+    "register_profiles",
+    "sqlstate_of",
+]

@@ -1,0 +1,187 @@
+"""Creating, marking and dropping the suite's own databases on a PostgreSQL server.
+
+Every database the suite creates is named ``schemafuzz_<hex>`` and carries a comment (the
+marker) naming the host and process that made it. Only marked databases are ever dropped, so a
+server a user points us at keeps everything it held before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .errors import HarnessError
+
+__all__ = ["MARKER_PREFIX", "DatabaseFactory", "describe_url"]
+
+MARKER_PREFIX = "schemafuzz-owned "
+_STALE_AFTER_SECONDS = 6 * 3600
+_CONNECT_TIMEOUT_SECONDS = 10
+
+
+def describe_url(url: URL) -> str:
+    """Return ``url`` as text with the password masked, safe for messages and logs."""
+    return url.render_as_string(hide_password=True)
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    return getattr(error.orig, "pgcode", None)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class DatabaseFactory:
+    """Makes and removes the suite's databases on one server reached through ``admin_url``.
+
+    ``admin_url`` names a maintenance database (usually ``postgres``) that the suite only
+    connects to; it never writes there.
+    """
+
+    admin_url: URL
+    created: list[str] = field(default_factory=list)
+
+    def _admin_engine(self) -> sa.Engine:
+        return sa.create_engine(
+            self.admin_url,
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.NullPool,
+            connect_args={"connect_timeout": _CONNECT_TIMEOUT_SECONDS},
+        )
+
+    def check_reachable(self) -> str:
+        """Connect once and return the server version string.
+
+        Raises HarnessError naming the server (password masked) when it cannot be reached.
+        """
+        engine = self._admin_engine()
+        try:
+            with engine.connect() as conn:
+                return str(conn.exec_driver_sql("SHOW server_version").scalar())
+        except OperationalError as error:
+            raise HarnessError(
+                f"cannot connect to {describe_url(self.admin_url)}: {_first_line(error)} "
+                "(check host, port, user and password, and that the server is running)"
+            ) from None
+        finally:
+            engine.dispose()
+
+    def create_database(self) -> URL:
+        """Create a new, empty, marked database and return its URL.
+
+        Raises HarnessError when the role may not create databases (with the GRANT to run)
+        or the server refuses for another reason.
+        """
+        name = f"schemafuzz_{secrets.token_hex(6)}"
+        marker = MARKER_PREFIX + json.dumps(
+            {"host": socket.gethostname(), "pid": os.getpid(), "created": int(time.time())}
+        )
+        engine = self._admin_engine()
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0 '
+                                     "ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+                self.created.append(name)
+                conn.exec_driver_sql(f'COMMENT ON DATABASE "{name}" IS %(marker)s',
+                                     {"marker": marker})
+        except DBAPIError as error:
+            if _sqlstate(error) == "42501":
+                user = self.admin_url.username or "the connecting role"
+                raise HarnessError(
+                    f"role {user!r} may not create databases on {describe_url(self.admin_url)}; "
+                    f"as a superuser run: ALTER ROLE \"{user}\" CREATEDB;  "
+                    "(the suite works only in databases it creates and drops itself)"
+                ) from None
+            raise HarnessError(
+                f"could not create a database on {describe_url(self.admin_url)}: "
+                f"{_first_line(error)}"
+            ) from None
+        finally:
+            engine.dispose()
+        return self.admin_url.set(database=name)
+
+    def drop_database(self, url: URL) -> None:
+        """Drop a database this factory created (terminating its sessions). Never raises for a
+        database that is already gone; refuses, with HarnessError, any database it did not create.
+        """
+        name = url.database or ""
+        if name not in self.created:
+            raise HarnessError(f"refusing to drop database {name!r}: the suite did not create it")
+        engine = self._admin_engine()
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            engine.dispose()
+        self.created.remove(name)
+
+    def drop_all_created(self) -> list[str]:
+        """Drop every database this factory created and return the names it could not drop."""
+        failed: list[str] = []
+        for name in list(self.created):
+            try:
+                self.drop_database(self.admin_url.set(database=name))
+            except (DBAPIError, HarnessError):
+                failed.append(name)
+        return failed
+
+    def drop_stale(self) -> list[str]:
+        """Drop marked databases left behind by crashed runs, and return their names.
+
+        A database counts as stale only when it carries the suite's marker and either its
+        creating process (on this host) is gone, or it is older than six hours. A database
+        still in use is left alone (DROP without FORCE fails on open sessions).
+        """
+        engine = self._admin_engine()
+        dropped: list[str] = []
+        try:
+            with engine.connect() as conn:
+                rows = conn.exec_driver_sql(
+                    "SELECT d.datname, shobj_description(d.oid, 'pg_database') "
+                    "FROM pg_database d WHERE d.datname LIKE 'schemafuzz\\_%%'"
+                ).all()
+                for name, comment in rows:
+                    if not self._is_stale(comment):
+                        continue
+                    try:
+                        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+                        dropped.append(name)
+                    except DBAPIError:
+                        continue
+        finally:
+            engine.dispose()
+        return dropped
+
+    @staticmethod
+    def _is_stale(comment: str | None) -> bool:
+        if not comment or not comment.startswith(MARKER_PREFIX):
+            return False
+        try:
+            marker = json.loads(comment[len(MARKER_PREFIX):])
+            host, pid, created = str(marker["host"]), int(marker["pid"]), int(marker["created"])
+        except (ValueError, KeyError, TypeError):
+            return False
+        if time.time() - created > _STALE_AFTER_SECONDS:
+            return True
+        return host == socket.gethostname() and pid != os.getpid() and not _pid_alive(pid)

