@@ -19,6 +19,7 @@ import functools
 import importlib
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
@@ -67,6 +68,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _abort(error: HarnessError) -> NoReturn:
     pytest.exit(f"schemafuzz: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@contextmanager
+def _setup_errors_end_the_run() -> Iterator[None]:
+    """Turn a HarnessError into one clean line that ends the run (no traceback per test)."""
+    try:
+        yield
+    except HarnessError as error:
+        _abort(error)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -121,10 +131,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def pg_server(pytestconfig: pytest.Config) -> Iterator[DatabaseFactory]:
     """The server the suite creates its databases on (see module docstring)."""
-    try:
+    with _setup_errors_end_the_run():
         provisioned = provision(_db_url(pytestconfig))
-    except HarnessError as error:
-        _abort(error)
     pytestconfig.stash[PROVISIONED_KEY] = provisioned
     try:
         yield provisioned.factory
@@ -137,10 +145,8 @@ def pg_server(pytestconfig: pytest.Config) -> Iterator[DatabaseFactory]:
 @pytest.fixture
 def fresh_db_url(pg_server: DatabaseFactory) -> Iterator[URL]:
     """URL of a new, empty database of the suite's own, dropped after the test."""
-    try:
+    with _setup_errors_end_the_run():
         url = pg_server.create_database()
-    except HarnessError as error:
-        _abort(error)
     try:
         yield url
     finally:
@@ -175,22 +181,21 @@ def alembic_ini(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def schema_spec(pytestconfig: pytest.Config) -> SchemaSpec:
     """How the schema under test is built (``--schema``)."""
-    try:
+    with _setup_errors_end_the_run():
         return parse_schema_option(pytestconfig.getoption("schema") or "migrations")
-    except HarnessError as error:
-        _abort(error)
 
 
 @pytest.fixture(scope="session")
 def schema_db_url(pg_server: DatabaseFactory, schema_spec: SchemaSpec,
                   target_metadata: sa.MetaData, alembic_ini: Path) -> Iterator[URL]:
     """URL of a database of the suite's own where the schema under test has been built."""
-    url = pg_server.create_database()
-    try:
-        build_schema(url, schema_spec, target_metadata, alembic_ini)
-    except HarnessError as error:
-        pg_server.drop_database(url)
-        _abort(error)
+    with _setup_errors_end_the_run():
+        url = pg_server.create_database()
+        try:
+            build_schema(url, schema_spec, target_metadata, alembic_ini)
+        except HarnessError:
+            pg_server.drop_database(url)
+            raise
     try:
         yield url
     finally:

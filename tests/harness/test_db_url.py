@@ -1,0 +1,190 @@
+"""Against a server the user points at: only the suite's own databases are touched, they are
+removed whatever happens, and bad input gets one clear line with the password masked."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from properties.harness import DatabaseFactory
+from properties.harness.databases import MARKER_PREFIX
+
+from .conftest import admin_text, pg_dump, run_pytest, suite_databases
+
+USES_DB = """
+def test_uses_the_schema(db):
+    assert db.execute("SELECT 1").scalar() == 1
+"""
+
+FAILS = """
+def test_fails(db):
+    db.execute("CREATE TABLE scratch (x int)")
+    assert False, "deliberate failure"
+"""
+
+SLEEPS = """
+import time
+from pathlib import Path
+def test_sleeps(db):
+    Path("started").write_text("yes")
+    time.sleep(120)
+"""
+
+
+def _assert_one_clean_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Traceback" not in output
+    lines = [line for line in output.splitlines() if "schemafuzz:" in line]
+    assert lines, output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_passing_and_failing_runs_leave_user_data_untouched(
+        tmp_path: Path, pg_server: DatabaseFactory, user_database: URL) -> None:
+    before_dump = pg_dump(user_database)
+    before_dbs = suite_databases(pg_server.admin_url)
+    target = admin_text(user_database)  # even pointed *at* the user's database
+    passing = run_pytest(tmp_path, USES_DB, "--db-url", target, "--schema", "metadata",
+                         "--models", "sqlmodel")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    failing = run_pytest(tmp_path, FAILS, "--db-url", target, "--schema", "metadata",
+                         "--models", "sqlmodel")
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    assert "deliberate failure" in failing.stdout
+    assert pg_dump(user_database) == before_dump
+    assert suite_databases(pg_server.admin_url) == before_dbs
+
+
+def test_sigint_mid_run_drops_the_suite_database(
+        tmp_path: Path, pg_server: DatabaseFactory, user_database: URL) -> None:
+    before_dump = pg_dump(user_database)
+    before_dbs = suite_databases(pg_server.admin_url)
+    (tmp_path / "test_child.py").write_text(SLEEPS)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "test_child.py", "-q", "-p", "no:cacheprovider",
+         "--db-url", admin_text(user_database), "--schema", "metadata", "--models", "sqlmodel"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (tmp_path / "started").exists(), "the child never reached its test"
+    during = suite_databases(pg_server.admin_url) - before_dbs
+    assert len(during) == 1, during  # the child's schema database exists while it runs
+    child.send_signal(signal.SIGINT)
+    output, _ = child.communicate(timeout=60)
+    assert child.returncode == 2, output  # pytest's "interrupted"
+    assert suite_databases(pg_server.admin_url) == before_dbs, output
+    assert pg_dump(user_database) == before_dump
+
+
+def test_unreachable_server_is_one_line_with_password_masked(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    result = run_pytest(tmp_path, USES_DB, "--db-url",
+                        f"postgresql://alice:hunter2secret@127.0.0.1:{closed_port}/app")
+    line = _assert_one_clean_line(result, "cannot connect", "alice:***@127.0.0.1")
+    assert "hunter2secret" not in result.stdout + result.stderr, line
+
+
+def test_silent_server_times_out_within_ten_seconds(tmp_path: Path) -> None:
+    # A socket that accepts connections but never speaks: libpq's connect_timeout applies.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        result = run_pytest(tmp_path, USES_DB, "--db-url",
+                            f"postgresql://bob:pw-do-not-show@127.0.0.1:{port}/app")
+        elapsed = time.monotonic() - started
+    _assert_one_clean_line(result, "cannot connect")
+    assert "pw-do-not-show" not in result.stdout + result.stderr
+    assert elapsed < 20, f"took {elapsed:.1f} s (10 s connect timeout + interpreter start-up)"
+
+
+def test_bad_url_and_non_postgres_url(tmp_path: Path) -> None:
+    result = run_pytest(tmp_path, USES_DB, "--db-url", "not a url at all")
+    _assert_one_clean_line(result, "is not a URL", "postgresql://USER:PASSWORD@HOST")
+    result = run_pytest(tmp_path, USES_DB, "--db-url", "mysql://root:topsecret@localhost/app")
+    _assert_one_clean_line(result, "only PostgreSQL")
+    assert "topsecret" not in result.stdout + result.stderr
+
+
+def test_role_without_createdb_is_told_what_to_grant(
+        tmp_path: Path, pg_server: DatabaseFactory) -> None:
+    admin = sa.create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP ROLE IF EXISTS no_createdb")
+        conn.exec_driver_sql("CREATE ROLE no_createdb LOGIN PASSWORD 's3cret-pw' NOCREATEDB")
+    try:
+        url = pg_server.admin_url.set(username="no_createdb", password="s3cret-pw")
+        result = run_pytest(tmp_path, USES_DB, "--db-url", admin_text(url))
+        _assert_one_clean_line(result, "may not create databases",
+                               'ALTER ROLE "no_createdb" CREATEDB')
+        assert "s3cret-pw" not in result.stdout + result.stderr
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql("DROP ROLE IF EXISTS no_createdb")
+        admin.dispose()
+
+
+def test_failing_sql_schema_file_shows_the_statement(
+        tmp_path: Path, pg_server: DatabaseFactory) -> None:
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE fine (x int);\n\nCREATE TABLE broken (y no_such_type);\n")
+    result = run_pytest(tmp_path, USES_DB, "--db-url", admin_text(pg_server.admin_url),
+                        "--schema", f"sql:{schema}")
+    _assert_one_clean_line(result, "schema.sql", ":3:", "no_such_type",
+                           "CREATE TABLE broken (y no_such_type)")
+
+
+def test_stale_sweep_drops_only_marked_databases_of_dead_runs(pg_server: DatabaseFactory) -> None:
+    admin = sa.create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    dead = {"host": socket.gethostname(), "pid": 2**22 + 17, "created": int(time.time())}
+    alive = {"host": socket.gethostname(), "pid": os.getpid(), "created": int(time.time())}
+    databases = {"schemafuzz_deadrun": MARKER_PREFIX + json.dumps(dead),
+                 "schemafuzz_liverun": MARKER_PREFIX + json.dumps(alive),
+                 "schemafuzz_unmarked": None,
+                 "schemafuzz_othercomment": "somebody else's database"}
+    with admin.connect() as conn:
+        for name, comment in databases.items():
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            if comment is not None:
+                conn.exec_driver_sql(f'COMMENT ON DATABASE "{name}" IS %(c)s', {"c": comment})
+    try:
+        dropped = DatabaseFactory(pg_server.admin_url).drop_stale()
+        assert dropped == ["schemafuzz_deadrun"]
+        remaining = suite_databases(pg_server.admin_url)
+        assert {"schemafuzz_liverun", "schemafuzz_unmarked",
+                "schemafuzz_othercomment"} <= remaining
+        assert "schemafuzz_deadrun" not in remaining
+    finally:
+        with admin.connect() as conn:
+            for name in databases:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()
+
+
+def test_refuses_to_drop_a_database_it_did_not_create(pg_server: DatabaseFactory) -> None:
+    import pytest
+
+    from properties.harness import HarnessError
+
+    with pytest.raises(HarnessError, match="did not create"):
+        DatabaseFactory(pg_server.admin_url).drop_database(pg_server.admin_url)
