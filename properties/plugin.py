@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlmodel import SQLModel
 
 from properties.harness import (
@@ -46,6 +46,7 @@ __all__ = ["PROVISIONED_KEY"]
 
 PROVISIONED_KEY = pytest.StashKey[Provisioned]()
 _PROFILE_KEY = pytest.StashKey[str]()
+_DESCRIPTION_KEY = pytest.StashKey[tuple[str | None, list[str]]]()
 
 register_profiles()
 
@@ -91,6 +92,8 @@ def pytest_configure(config: pytest.Config) -> None:
             f"unknown Hypothesis profile {profile!r}: use dev, ci or nightly"
         ) from None
     config.stash[_PROFILE_KEY] = profile
+    if config.pluginmanager.has_plugin("xdist"):
+        config.pluginmanager.register(_XdistController(config), "schemafuzz-xdist")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -112,34 +115,104 @@ def _models_name(config: pytest.Config) -> str:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     provisioned = config.stash.get(PROVISIONED_KEY, None)
-    if provisioned is not None:
-        terminalreporter.write_sep("-", "schemafuzz")
-        terminalreporter.write_line(f"server: {provisioned.description}")
-        if provisioned.stale_dropped:
-            terminalreporter.write_line(
-                f"dropped stale databases of crashed runs: {', '.join(provisioned.stale_dropped)}"
-            )
+    description, stale = (
+        (provisioned.description, provisioned.stale_dropped) if provisioned is not None
+        else config.stash.get(_DESCRIPTION_KEY, (None, []))
+    )
+    if description is None:
+        return
+    terminalreporter.write_sep("-", "schemafuzz")
+    terminalreporter.write_line(f"server: {description}")
+    if stale:
+        terminalreporter.write_line(f"dropped stale databases of crashed runs: {', '.join(stale)}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    # Fixture teardown normally closes the server; this catches runs that ended before it.
-    provisioned = config.stash.get(PROVISIONED_KEY, None)
-    if provisioned is not None:
-        provisioned.close()
+    # Fixture teardown (or the xdist controller's session end) normally closes the server;
+    # this catches runs that ended before either.
+    _close_provisioned(config)
+
+
+# --- pytest-xdist: one server and one schema build for all workers --------------------------
+
+
+def _worker_share(config: pytest.Config) -> dict[str, str] | None:
+    """What the xdist controller shares with this worker, or None outside a worker."""
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput.get("schemafuzz") if workerinput else None
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return (getattr(config, "workerinput", None) is None
+            and bool(config.getoption("numprocesses", default=None))
+            and config.pluginmanager.has_plugin("dsession"))
+
+
+class _XdistController:
+    """Starts the server and builds a template database once, before the workers start; each
+    worker copies the template (``CREATE DATABASE ... TEMPLATE``), which is much faster than
+    migrating per worker. The controller drops every database of the run at the end, so a
+    worker that dies leaves nothing behind."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.share: dict[str, str] | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if not _is_xdist_controller(self.config):
+            return
+        with _setup_errors_end_the_run():
+            provisioned = provision(_db_url(self.config))
+            self.config.stash[PROVISIONED_KEY] = provisioned
+            template = _build_schema_database(self.config, provisioned.factory)
+        self.share = {
+            "admin_url": provisioned.factory.admin_url.render_as_string(hide_password=False),
+            "run_id": provisioned.factory.run_id,
+            "template": str(template.database),
+        }
+
+    def pytest_configure_node(self, node: Any) -> None:
+        if self.share is not None:
+            node.workerinput["schemafuzz"] = self.share
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.share is not None:
+            _close_provisioned(self.config)
 
 
 @pytest.fixture(scope="session")
 def pg_server(pytestconfig: pytest.Config) -> Iterator[DatabaseFactory]:
     """The server the suite creates its databases on (see module docstring)."""
-    with _setup_errors_end_the_run():
-        provisioned = provision(_db_url(pytestconfig))
-    pytestconfig.stash[PROVISIONED_KEY] = provisioned
+    shared = _worker_share(pytestconfig)
+    if shared is not None:
+        # An xdist worker: the controller owns the server and drops what a dead worker left.
+        factory = DatabaseFactory(make_url(shared["admin_url"]), run_id=shared["run_id"])
+        try:
+            yield factory
+        finally:
+            factory.drop_all_created()
+        return
+    provisioned = pytestconfig.stash.get(PROVISIONED_KEY, None)
+    if provisioned is None:
+        with _setup_errors_end_the_run():
+            provisioned = provision(_db_url(pytestconfig))
+        pytestconfig.stash[PROVISIONED_KEY] = provisioned
     try:
         yield provisioned.factory
     finally:
-        leftovers = provisioned.close()
-        if leftovers:
-            print(f"schemafuzz: could not drop {', '.join(leftovers)}; the next run drops them")
+        _close_provisioned(pytestconfig)
+
+
+def _close_provisioned(config: pytest.Config) -> None:
+    provisioned = config.stash.get(PROVISIONED_KEY, None)
+    if provisioned is None:
+        return
+    del config.stash[PROVISIONED_KEY]
+    config.stash[_DESCRIPTION_KEY] = provisioned.description, provisioned.stale_dropped
+    leftovers = provisioned.close()
+    if leftovers:
+        print(f"schemafuzz: could not drop {', '.join(leftovers)}; the next run drops them")
 
 
 @pytest.fixture
@@ -153,49 +226,78 @@ def fresh_db_url(pg_server: DatabaseFactory) -> Iterator[URL]:
         pg_server.drop_database(url)
 
 
-@pytest.fixture(scope="session")
-def models_module(pytestconfig: pytest.Config) -> ModuleType:
-    """The module named by ``--models`` (default ``backend.app.models``), imported."""
-    name = _models_name(pytestconfig)
+def _import_models(config: pytest.Config) -> ModuleType:
+    name = _models_name(config)
     try:
         return importlib.import_module(name)
     except Exception as error:
-        _abort(HarnessError(f"--models {name}: cannot import it: {error}"))
+        raise HarnessError(f"--models {name}: cannot import it: {error}") from None
+
+
+def _metadata_of(module: ModuleType) -> sa.MetaData:
+    metadata = getattr(module, "metadata", None)
+    return metadata if isinstance(metadata, sa.MetaData) else SQLModel.metadata
+
+
+def _alembic_ini_of(config: pytest.Config) -> Path:
+    given = config.getoption("alembic_ini")
+    path = Path(given) if given else config.rootpath / "backend" / "alembic.ini"
+    return path.resolve()
+
+
+def _schema_spec_of(config: pytest.Config) -> SchemaSpec:
+    return parse_schema_option(config.getoption("schema") or "migrations")
+
+
+def _build_schema_database(config: pytest.Config, factory: DatabaseFactory) -> URL:
+    """Create a database of the run and build the schema under test in it."""
+    spec = _schema_spec_of(config)
+    metadata = _metadata_of(_import_models(config))
+    url = factory.create_database()
+    try:
+        build_schema(url, spec, metadata, _alembic_ini_of(config))
+    except HarnessError:
+        factory.drop_database(url)
+        raise
+    return url
+
+
+@pytest.fixture(scope="session")
+def models_module(pytestconfig: pytest.Config) -> ModuleType:
+    """The module named by ``--models`` (default ``backend.app.models``), imported."""
+    with _setup_errors_end_the_run():
+        return _import_models(pytestconfig)
 
 
 @pytest.fixture(scope="session")
 def target_metadata(models_module: ModuleType) -> sa.MetaData:
     """The models' MetaData: the module's ``metadata`` attribute, else ``SQLModel.metadata``."""
-    metadata = getattr(models_module, "metadata", None)
-    return metadata if isinstance(metadata, sa.MetaData) else SQLModel.metadata
+    return _metadata_of(models_module)
 
 
 @pytest.fixture(scope="session")
 def alembic_ini(pytestconfig: pytest.Config) -> Path:
     """Path to the alembic.ini under test (``--alembic-ini``, default backend/alembic.ini)."""
-    given = pytestconfig.getoption("alembic_ini")
-    path = Path(given) if given else pytestconfig.rootpath / "backend" / "alembic.ini"
-    return path.resolve()
+    return _alembic_ini_of(pytestconfig)
 
 
 @pytest.fixture(scope="session")
 def schema_spec(pytestconfig: pytest.Config) -> SchemaSpec:
     """How the schema under test is built (``--schema``)."""
     with _setup_errors_end_the_run():
-        return parse_schema_option(pytestconfig.getoption("schema") or "migrations")
+        return _schema_spec_of(pytestconfig)
 
 
 @pytest.fixture(scope="session")
-def schema_db_url(pg_server: DatabaseFactory, schema_spec: SchemaSpec,
-                  target_metadata: sa.MetaData, alembic_ini: Path) -> Iterator[URL]:
-    """URL of a database of the suite's own where the schema under test has been built."""
+def schema_db_url(pytestconfig: pytest.Config, pg_server: DatabaseFactory) -> Iterator[URL]:
+    """URL of a database of the suite's own where the schema under test has been built (under
+    pytest-xdist: a copy of the template the controller built once)."""
+    shared = _worker_share(pytestconfig)
     with _setup_errors_end_the_run():
-        url = pg_server.create_database()
-        try:
-            build_schema(url, schema_spec, target_metadata, alembic_ini)
-        except HarnessError:
-            pg_server.drop_database(url)
-            raise
+        if shared is not None:
+            url = pg_server.create_database(template=shared["template"])
+        else:
+            url = _build_schema_database(pytestconfig, pg_server)
     try:
         yield url
     finally:

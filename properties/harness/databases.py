@@ -60,6 +60,7 @@ class DatabaseFactory:
     """
 
     admin_url: URL
+    run_id: str = field(default_factory=lambda: secrets.token_hex(8))
     created: list[str] = field(default_factory=list)
 
     def _admin_engine(self) -> sa.Engine:
@@ -87,21 +88,24 @@ class DatabaseFactory:
         finally:
             engine.dispose()
 
-    def create_database(self) -> URL:
-        """Create a new, empty, marked database and return its URL.
+    def create_database(self, template: str | None = None) -> URL:
+        """Create a new marked database and return its URL: empty, or a copy of ``template``
+        (a database of this run, e.g. one with the schema already built).
 
         Raises HarnessError when the role may not create databases (with the GRANT to run)
         or the server refuses for another reason.
         """
         name = f"schemafuzz_{secrets.token_hex(6)}"
         marker = MARKER_PREFIX + json.dumps(
-            {"host": socket.gethostname(), "pid": os.getpid(), "created": int(time.time())}
+            {"host": socket.gethostname(), "pid": os.getpid(), "created": int(time.time()),
+             "run": self.run_id}
         )
+        fresh = "template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+        source = f'"{template}"' if template else fresh
         engine = self._admin_engine()
         try:
             with engine.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0 '
-                                     "ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE {source}')
                 self.created.append(name)
                 conn.exec_driver_sql(f'COMMENT ON DATABASE "{name}" IS %(marker)s',
                                      {"marker": marker})
@@ -146,6 +150,42 @@ class DatabaseFactory:
                 failed.append(name)
         return failed
 
+    def drop_run(self) -> list[str]:
+        """Drop every database marked with this factory's run id, including those made by
+        other processes of the same run (pytest-xdist workers, one of which may have died), and
+        return their names."""
+        engine = self._admin_engine()
+        dropped: list[str] = []
+        try:
+            with engine.connect() as conn:
+                for name, comment in self._marked(conn):
+                    marker = self._parse_marker(comment)
+                    if marker is not None and marker.get("run") == self.run_id:
+                        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                        dropped.append(name)
+        finally:
+            engine.dispose()
+        self.created = [name for name in self.created if name not in dropped]
+        return dropped
+
+    @staticmethod
+    def _marked(conn: sa.Connection) -> list[tuple[str, str | None]]:
+        rows = conn.exec_driver_sql(
+            "SELECT d.datname, shobj_description(d.oid, 'pg_database') "
+            "FROM pg_database d WHERE d.datname LIKE 'schemafuzz\\_%%'"
+        ).all()
+        return [(str(name), comment) for name, comment in rows]
+
+    @staticmethod
+    def _parse_marker(comment: str | None) -> dict[str, object] | None:
+        if not comment or not comment.startswith(MARKER_PREFIX):
+            return None
+        try:
+            marker = json.loads(comment[len(MARKER_PREFIX):])
+        except ValueError:
+            return None
+        return marker if isinstance(marker, dict) else None
+
     def drop_stale(self) -> list[str]:
         """Drop marked databases left behind by crashed runs, and return their names.
 
@@ -157,11 +197,7 @@ class DatabaseFactory:
         dropped: list[str] = []
         try:
             with engine.connect() as conn:
-                rows = conn.exec_driver_sql(
-                    "SELECT d.datname, shobj_description(d.oid, 'pg_database') "
-                    "FROM pg_database d WHERE d.datname LIKE 'schemafuzz\\_%%'"
-                ).all()
-                for name, comment in rows:
+                for name, comment in self._marked(conn):
                     if not self._is_stale(comment):
                         continue
                     try:
@@ -173,14 +209,15 @@ class DatabaseFactory:
             engine.dispose()
         return dropped
 
-    @staticmethod
-    def _is_stale(comment: str | None) -> bool:
-        if not comment or not comment.startswith(MARKER_PREFIX):
+    @classmethod
+    def _is_stale(cls, comment: str | None) -> bool:
+        marker = cls._parse_marker(comment)
+        if marker is None:
             return False
         try:
-            marker = json.loads(comment[len(MARKER_PREFIX):])
-            host, pid, created = str(marker["host"]), int(marker["pid"]), int(marker["created"])
-        except (ValueError, KeyError, TypeError):
+            host, pid = str(marker["host"]), int(str(marker["pid"]))
+            created = int(str(marker["created"]))
+        except (KeyError, ValueError):
             return False
         if time.time() - created > _STALE_AFTER_SECONDS:
             return True

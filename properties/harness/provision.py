@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from .databases import DatabaseFactory, describe_url
 from .errors import HarnessError
@@ -29,6 +30,8 @@ class Provisioned:
         leftovers: list[str] = []
         try:
             leftovers = self.factory.drop_all_created()
+            with contextlib.suppress(DBAPIError):
+                self.factory.drop_run()  # what other processes of this run (xdist workers) left
         finally:
             if self.throwaway is not None:
                 self.throwaway.stop()
