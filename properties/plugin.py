@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -41,6 +41,7 @@ from properties.harness import (
     provision,
     register_profiles,
 )
+from properties.harness.recorder import write_repro_script
 
 __all__ = ["PROVISIONED_KEY"]
 
@@ -335,6 +336,53 @@ def _per_example(inner: Callable[..., Any]) -> Callable[..., Any]:
 
     run_in_savepoint._schemafuzz_per_example = True  # type: ignore[attr-defined]
     return run_in_savepoint
+
+
+def _replay_advice(item: pytest.Item) -> str:
+    config = item.config
+    options = [f"--{name.replace('_', '-')} {config.getoption(name)}"
+               for name in ("models", "alembic_ini", "schema") if config.getoption(name)]
+    if _db_url(config):
+        options.append("--db-url URL")
+    return " ".join([f"pytest '{item.nodeid}'", *options])
+
+
+def _how_to_build(config: pytest.Config) -> str:
+    spec = _schema_spec_of(config)
+    if spec.kind == "sql":
+        return f"createdb repro && psql -d repro -f {spec.sql_path}"
+    if spec.kind == "metadata":
+        return (f"createdb repro && python -c \"import sqlalchemy as sa, {_models_name(config)} "
+                "as m; from sqlmodel import SQLModel; md = getattr(m, 'metadata', "
+                "SQLModel.metadata); md.create_all(sa.create_engine('postgresql:///repro'))\"")
+    return (f"createdb repro && DATABASE_URL=postgresql:///repro alembic -c "
+            f"{_alembic_ini_of(config)} upgrade head")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    sandbox = getattr(item, "funcargs", {}).get("db")
+    if report.when != "call" or not report.failed or not isinstance(sandbox, Sandbox):
+        return report
+    statements = sandbox.recorder.failing
+    if statements is None:
+        statements = sandbox.recorder.current
+    try:
+        path = write_repro_script(
+            item.config.rootpath / ".schemafuzz" / "repro", item.nodeid, statements,
+            _how_to_build(item.config), str(call.excinfo.value) if call.excinfo else "",
+        )
+    except (OSError, HarnessError) as error:
+        report.sections.append(("schemafuzz replay", f"could not write the SQL repro: {error}"))
+        return report
+    report.sections.append((
+        "schemafuzz replay",
+        f"replay (the failing example is saved and runs first): {_replay_advice(item)}\n"
+        f"reproduce with psql alone ({len(statements)} statements): {path}",
+    ))
+    return report
 
 
 @pytest.hookimpl(tryfirst=True)

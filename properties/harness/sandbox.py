@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from .recorder import StatementRecorder
+
 __all__ = ["Sandbox", "sqlstate_of"]
 
 
@@ -33,6 +35,7 @@ class Sandbox:
         self.connection: sa.Connection = engine.connect()
         self._outer = self.connection.begin()
         self._sessions: list[Session] = []
+        self.recorder = StatementRecorder(self.connection)
 
     def session(self) -> Session:
         """Return a new ORM session bound to this sandbox's connection."""
@@ -74,8 +77,12 @@ class Sandbox:
     def example(self) -> Iterator[None]:
         """Run the body inside a SAVEPOINT that is rolled back afterwards, whatever happens."""
         savepoint = self.connection.begin_nested()
+        self.recorder.start_example()
         try:
             yield
+        except BaseException:
+            self.recorder.mark_failed()
+            raise
         finally:
             self._close_sessions()
             if savepoint.is_active:
@@ -84,6 +91,7 @@ class Sandbox:
     def close(self) -> None:
         """Roll back everything the test did and release the connection."""
         self._close_sessions()
+        self.recorder.close()
         try:
             if self._outer.is_active:
                 self._outer.rollback()
