@@ -77,6 +77,7 @@ def provision(db_url: str | None) -> Provisioned:
     return Provisioned(
         DatabaseFactory(server.admin_url),
         f"throwaway PostgreSQL {server.version} on 127.0.0.1:{server.port}, started in "
-        f"{server.startup_seconds:.1f} s (fsync off; removed at exit)",
+        f"{server.startup_seconds:.1f} s (fsync off; SSL {'on' if server.ssl else 'off'}; "
+        "removed at exit)",
         throwaway=server,
     )

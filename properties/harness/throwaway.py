@@ -97,6 +97,7 @@ class ThrowawayServer:
     version: str
     startup_seconds: float
     account: pwd.struct_passwd | None
+    ssl: bool = False
     watchdog: subprocess.Popen[bytes] | None = None
 
     @property
@@ -146,6 +147,27 @@ def _run(bindir: Path, args: Sequence[str], account: pwd.struct_passwd | None, c
     )
 
 
+def _make_certificate(folder: Path, account: pwd.struct_passwd | None) -> list[str]:
+    """Write a self-signed certificate and key for localhost into ``folder`` and return the
+    server settings that turn SSL on. Uses the ``openssl`` command; raises HarnessError when
+    it is missing."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise HarnessError("SSL for the throwaway server needs the `openssl` command on PATH")
+    folder.mkdir(mode=0o700)
+    key, cert = folder / "server.key", folder / "server.crt"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    key.chmod(0o600)
+    if account is not None:
+        for path in (folder, key, cert):
+            os.chown(path, account.pw_uid, account.pw_gid)
+    return ["-c ssl=on", f"-c ssl_cert_file={cert}", f"-c ssl_key_file={key}"]
+
+
 def _locate_bindir() -> Path:
     bindir = find_server_bindir() or embedded_bindir()
     if bindir is None:
@@ -158,12 +180,15 @@ def _locate_bindir() -> Path:
     return bindir
 
 
-def start_throwaway_server() -> ThrowawayServer:
+def start_throwaway_server(ssl: bool | None = None) -> ThrowawayServer:
     """Initialise and start a private PostgreSQL and return it, running.
 
     The server listens on 127.0.0.1 at a free port and on a socket in its own temp folder, with
-    durability off. A watchdog process removes it if this process dies without ``stop()``.
-    Raises HarnessError (with the fix) when binaries are missing or the server will not start.
+    durability off. ``ssl=True`` turns SSL on with a self-signed certificate made now; the
+    default (None) does so when ``openssl`` is available, since it costs ~0.1 s and lets the
+    suite check encrypted connections; clients may still connect without SSL. A watchdog
+    process removes the server if this process dies without ``stop()``. Raises HarnessError
+    (with the fix) when binaries are missing or the server will not start.
     """
     started = time.monotonic()
     bindir = _locate_bindir()
@@ -177,14 +202,18 @@ def start_throwaway_server() -> ThrowawayServer:
         stdin=subprocess.PIPE, start_new_session=True,
     )
     port = _free_port()
-    options = " ".join([f"-p {port}", f"-k {base}"] + [f"-c {k}={v}" for k, v in _SETTINGS.items()])
+    with_ssl = shutil.which("openssl") is not None if ssl is None else ssl
+    settings = [f"-p {port}", f"-k {base}"] + [f"-c {k}={v}" for k, v in _SETTINGS.items()]
     try:
+        if with_ssl:
+            settings += _make_certificate(base / "ssl", account)
         _run(bindir, ["initdb", "-D", str(base / "data"), "-U", "postgres", "-A", "trust",
                       "-E", "UTF8", "--locale=C", "--no-sync"], account, base, timeout=120)
         _run(bindir, ["pg_ctl", "-D", str(base / "data"), "-l", str(base / "server.log"),
-                      "-o", options, "-w", "-t", "60", "start"], account, base, timeout=90)
+                      "-o", " ".join(settings), "-w", "-t", "60", "start"], account, base,
+             timeout=90)
         version = _run(bindir, ["postgres", "--version"], account, base, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError) as error:
+    except (OSError, subprocess.SubprocessError, HarnessError) as error:
         log = base / "server.log"
         detail = getattr(error, "stderr", "") or ""
         if log.exists():
@@ -198,5 +227,6 @@ def start_throwaway_server() -> ThrowawayServer:
         ) from None
     return ThrowawayServer(
         bindir=bindir, base=base, port=port, version=(version.split() + ["?"] * 3)[2],
-        startup_seconds=time.monotonic() - started, account=account, watchdog=watchdog,
+        startup_seconds=time.monotonic() - started, account=account, ssl=with_ssl,
+        watchdog=watchdog,
     )

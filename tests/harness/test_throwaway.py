@@ -99,3 +99,33 @@ def test_embedded_fallback_when_the_machine_has_no_postgresql(
     finally:
         server.stop()
     assert not server.base.exists()
+
+
+def _ssl_in_use(url: sa.engine.URL, sslmode: str) -> bool:
+    engine = sa.create_engine(url.update_query_dict({"sslmode": sslmode}),
+                              poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.exec_driver_sql(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").scalar())
+    finally:
+        engine.dispose()
+
+
+def test_ssl_on_by_default_and_optional_for_clients() -> None:
+    server = start_throwaway_server()
+    try:
+        assert server.ssl
+        assert _ssl_in_use(server.admin_url, "require") is True
+        assert _ssl_in_use(server.admin_url, "disable") is False
+    finally:
+        server.stop()
+
+
+def test_ssl_off_server_refuses_sslmode_require() -> None:
+    server = start_throwaway_server(ssl=False)
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="server does not support SSL"):
+            _ssl_in_use(server.admin_url, "require")
+    finally:
+        server.stop()
