@@ -42,12 +42,16 @@ from properties.harness import (
     register_profiles,
 )
 from properties.harness.recorder import write_repro_script
+from properties.report import Ledger, summary_lines, write_reports
 
 __all__ = ["PROVISIONED_KEY"]
 
 PROVISIONED_KEY = pytest.StashKey[Provisioned]()
 _PROFILE_KEY = pytest.StashKey[str]()
 _DESCRIPTION_KEY = pytest.StashKey[tuple[str | None, list[str]]]()
+_LEDGER_KEY = pytest.StashKey[Ledger]()
+_REPORT_KEY = pytest.StashKey[list[str]]()
+_RUN_ID_KEY = pytest.StashKey[str]()  # set in the xdist controller: whose parts to merge
 
 register_profiles()
 
@@ -126,6 +130,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_line(f"server: {description}")
     if stale:
         terminalreporter.write_line(f"dropped stale databases of crashed runs: {', '.join(stale)}")
+    for line in config.stash.get(_REPORT_KEY, []):
+        terminalreporter.write_line(line)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -167,6 +173,7 @@ class _XdistController:
             provisioned = provision(_db_url(self.config))
             self.config.stash[PROVISIONED_KEY] = provisioned
             template = _build_schema_database(self.config, provisioned.factory)
+        self.config.stash[_RUN_ID_KEY] = provisioned.factory.run_id
         self.share = {
             "admin_url": provisioned.factory.admin_url.render_as_string(hide_password=False),
             "run_id": provisioned.factory.run_id,
@@ -323,6 +330,43 @@ def db(schema_engine: sa.Engine) -> Iterator[Sandbox]:
         yield sandbox
     finally:
         sandbox.close()
+
+
+@pytest.fixture(scope="session")
+def coverage_ledger(pytestconfig: pytest.Config) -> Ledger:
+    """The run's constraint-coverage ledger; properties declare constraints and count the
+    examples that exercised them. Written to ``.schemafuzz/coverage.{md,json}`` at the end."""
+    if _LEDGER_KEY not in pytestconfig.stash:
+        pytestconfig.stash[_LEDGER_KEY] = Ledger()
+    return pytestconfig.stash[_LEDGER_KEY]
+
+
+def _parts_folder(config: pytest.Config) -> Path:
+    return config.rootpath / ".schemafuzz" / "parts"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    ledger = config.stash.get(_LEDGER_KEY, None)
+    shared = _worker_share(config)
+    if shared is not None:  # an xdist worker hands its part to the controller
+        if ledger is not None:
+            worker = getattr(config, "workerinput", {}).get("workerid", "worker")
+            ledger.dump(_parts_folder(config) / f"{shared['run_id']}-{worker}.json")
+        return
+    run_id = config.stash.get(_RUN_ID_KEY, None)
+    parts = sorted(_parts_folder(config).glob(f"{run_id}-*.json")) if run_id else []
+    if ledger is None and not parts:
+        return
+    merged = Ledger()
+    if ledger is not None:
+        merged.merge(ledger)
+    for part in parts:
+        merged.merge(Ledger.load(part))
+        part.unlink()
+    md, js = write_reports(merged, config.rootpath / ".schemafuzz")
+    config.stash[_REPORT_KEY] = [*summary_lines(merged), f"report: {md} and {js.name}"]
 
 
 def _per_example(inner: Callable[..., Any]) -> Callable[..., Any]:

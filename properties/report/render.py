@@ -1,0 +1,54 @@
+"""Rendering the coverage ledger as Markdown, JSON and terminal lines."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from .ledger import Ledger
+
+__all__ = ["summary_lines", "write_reports"]
+
+
+def _markdown(ledger: Ledger) -> str:
+    lines = [
+        "# Constraint coverage",
+        "",
+        "| table | column | rule | kind | enforced by | valid | violations | outcome |",
+        "|---|---|---|---|---|---:|---:|---|",
+    ]
+    for e in ledger.sorted_entries():
+        lines.append(f"| {e.table} | {e.column} | `{e.rule}` | {e.kind} | "
+                     f"{', '.join(e.layers)} | {e.valid} | {e.violations} | {e.outcome} |")
+    findings = [(e, text) for e in ledger.sorted_entries() for text in e.findings]
+    if findings:
+        lines += ["", "## Findings", ""]
+        lines += [f"- **{e.table}.{e.column}** `{e.rule}`: {text}" for e, text in findings]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(ledger: Ledger, folder: Path) -> tuple[Path, Path]:
+    """Write ``coverage.md`` and ``coverage.json`` into ``folder``; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    md, js = folder / "coverage.md", folder / "coverage.json"
+    md.write_text(_markdown(ledger))
+    rows = [{**asdict(e), "outcome": e.outcome} for e in ledger.sorted_entries()]
+    js.write_text(json.dumps(rows, indent=1))
+    return md, js
+
+
+def summary_lines(ledger: Ledger) -> list[str]:
+    """Short lines for the terminal summary: totals, then every finding and every constraint
+    that was not exercised both ways."""
+    entries = ledger.sorted_entries()
+    held = sum(e.outcome == "held" for e in entries)
+    lines = [f"constraints: {len(entries)}, held with valid and violating data: {held}, "
+             f"findings: {sum(bool(e.findings) for e in entries)}"]
+    width = max((len(f"{e.table}.{e.column}") for e in entries), default=0)
+    for e in entries:
+        if e.outcome != "held":
+            lines.append(f"  {e.table + '.' + e.column:<{width}}  {e.rule:<40} {e.outcome:<15} "
+                         f"valid={e.valid} violations={e.violations}")
+            lines += [f"      finding: {text}" for text in e.findings]
+    return lines
