@@ -34,8 +34,8 @@ def test_merge_through_json_adds_counts_and_keeps_findings_once(tmp_path: Path) 
 def test_reports_list_every_declared_constraint(tmp_path: Path) -> None:
     md, js = write_reports(_ledger(1, 0), tmp_path)
     text = md.read_text()
-    assert "| tasks | title | `varchar(200)` | max_length | database, model | 1 | 0 | valid only |" \
-        in text
+    row = "| tasks | title | `varchar(200)` | max_length | database, model | 1 | 0 | valid only |"
+    assert row in text
     assert "| tasks | user_id | `fk_tasks_user_id_users` |" in text and "not exercised" in text
     assert '"outcome": "valid only"' in js.read_text()
     assert summary_lines(_ledger(1, 1))[0].startswith("constraints: 2, held")
