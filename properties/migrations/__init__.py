@@ -1,0 +1,70 @@
+"""Migration properties: a runner over any Alembic project, catalogue diffs, data preservation.
+
+Public API (one concept per private module):
+
+* :class:`MigrationRunner` (``runner``): an ``alembic.ini`` + a database URL; stepwise upgrade and
+  downgrade that name the failing revision; timings.
+* :func:`snapshot` / :func:`diff_catalogues` (``catalogue``, ``diff``): live-catalogue comparison.
+* :func:`compare_schema` (``schema``): migrated schema vs the models (Alembic + catalogue).
+* the standard checks (``checks``), several of them pytest-alembic's built-in tests.
+* :func:`check_data_preservation` (``preservation``) over a :class:`GraphSource` (``generate``).
+* :func:`record_timings` (``timing``).
+"""
+
+from .attribution import attribute_differences
+from .catalogue import Catalogue, snapshot
+from .checks import (
+    DowngradeTraceError,
+    check_each_revision_round_trip,
+    check_model_definitions_match_ddl,
+    check_single_head,
+    check_up_down_consistency,
+    check_upgrade_from_empty,
+    pytest_alembic_context,
+)
+from .diff import Difference, diff_catalogues
+from .generate import GraphSource, ParentRef, Plan, ReflectedGraphSource, UnsupportedColumnError
+from .preservation import (
+    DataLossError,
+    PreservationReport,
+    RowMismatch,
+    check_data_preservation,
+    reflect_tables,
+)
+from .runner import MigrationError, MigrationRunner, MultipleHeadsError
+from .schema import SchemaMismatchError, alembic_differences, compare_schema, create_models_schema
+from .timing import DEFAULT_TIMINGS_PATH, record_timings
+
+__all__ = [
+    "DEFAULT_TIMINGS_PATH",
+    "Catalogue",
+    "DataLossError",
+    "Difference",
+    "DowngradeTraceError",
+    "GraphSource",
+    "MigrationError",
+    "MigrationRunner",
+    "MultipleHeadsError",
+    "ParentRef",
+    "Plan",
+    "PreservationReport",
+    "ReflectedGraphSource",
+    "RowMismatch",
+    "SchemaMismatchError",
+    "UnsupportedColumnError",
+    "alembic_differences",
+    "attribute_differences",
+    "check_data_preservation",
+    "check_each_revision_round_trip",
+    "check_model_definitions_match_ddl",
+    "check_single_head",
+    "check_up_down_consistency",
+    "check_upgrade_from_empty",
+    "compare_schema",
+    "create_models_schema",
+    "diff_catalogues",
+    "pytest_alembic_context",
+    "record_timings",
+    "reflect_tables",
+    "snapshot",
+]

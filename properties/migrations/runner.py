@@ -1,0 +1,237 @@
+"""A runner over one Alembic project (an ``alembic.ini``) and one database URL.
+
+The same seam as pytest-alembic's ``MigrationContext``: every migration step of every check goes
+through :class:`MigrationRunner`, which hands the database to the project's ``env.py`` in the two
+ways a conventional env.py reads it:
+
+* ``config.set_main_option("sqlalchemy.url", url)`` for an env.py that builds its own engine;
+* ``config.attributes["connection"]``, an open :class:`sqlalchemy.engine.Connection`, for an
+  env.py following Alembic's "sharing a connection" recipe (the reference backend does).
+
+Expectation for other projects: their env.py must use ``config.attributes["connection"]`` when
+it is set (running migrations on it, not on a new engine), or else the ``sqlalchemy.url`` main
+option, and must not override either from the environment. The runner commits after each
+command, so migrations run inside env.py's ``context.begin_transaction()`` are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.pool import NullPool
+
+__all__ = ["MigrationError", "MigrationRunner", "MultipleHeadsError"]
+
+
+class MigrationError(AssertionError):
+    """A migration step failed; names the revision, the direction and the database error."""
+
+    def __init__(self, revision: str, direction: str, error: BaseException) -> None:
+        self.revision = revision
+        self.direction = direction
+        self.error = error
+        first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        super().__init__(
+            f"{direction} of revision {revision} failed: {type(error).__name__}: {first}"
+        )
+
+
+class MultipleHeadsError(AssertionError):
+    """The history has more than one head; names every head and its down revision."""
+
+    def __init__(self, heads: list[Script]) -> None:
+        self.heads = [h.revision for h in heads]
+        described = ", ".join(
+            f"{h.revision} (down_revision {h.down_revision!r}: {h.doc or 'no message'})"
+            for h in heads
+        )
+        super().__init__(
+            f"expected a single head revision, found {len(heads)}: {described}; "
+            "merge them with `alembic merge heads`"
+        )
+
+
+@dataclass
+class MigrationRunner:
+    """Run Alembic commands of the project at ``alembic_ini`` against the database at ``url``.
+
+    ``timings`` collects ``(label, seconds)`` of every timed command, for the report.
+    """
+
+    alembic_ini: Path
+    url: URL
+    timings: dict[str, float] = field(default_factory=dict)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        """Return an engine on :attr:`url` without pooling (connections close for real)."""
+        if self._engine is None:
+            self._engine = create_engine(self.url, poolclass=NullPool)
+        return self._engine
+
+    def dispose(self) -> None:
+        """Close the runner's engine; the runner can still be used afterwards."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def config(self, connection: Connection | None = None) -> Config:
+        """Return an Alembic ``Config`` for the project, wired to :attr:`url` (and ``connection``).
+
+        A relative ``script_location`` that does not exist relative to the current directory is
+        resolved against the ini file's folder, so the checks work from any working directory.
+        """
+        cfg = Config(str(self.alembic_ini), stdout=io.StringIO())
+        rendered = self.url.render_as_string(hide_password=False)
+        cfg.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+        location = cfg.get_main_option("script_location")
+        relative = location and ":" not in location and not Path(location).is_absolute()
+        if location and relative and not Path(location).exists():
+            cfg.set_main_option(
+                "script_location", str((self.alembic_ini.parent / location).resolve())
+            )
+        if connection is not None:
+            cfg.attributes["connection"] = connection
+        # Honoured by env.py files that guard fileConfig() with it (the reference backend does):
+        # re-configuring logging from the ini mid-test would mute pytest's and Hypothesis' loggers.
+        cfg.attributes["configure_logger"] = False
+        return cfg
+
+    @property
+    def script(self) -> ScriptDirectory:
+        """Return the project's ``ScriptDirectory``."""
+        return ScriptDirectory.from_config(self.config())
+
+    def heads(self) -> list[Script]:
+        """Return the head revisions of the history (one for a healthy project)."""
+        script = self.script
+        return [r for h in script.get_heads() if (r := script.get_revision(h)) is not None]
+
+    def revisions(self) -> list[str]:
+        """Return revision ids from base to head.
+
+        Raises :class:`MultipleHeadsError` when the history has more than one head, since "each
+        revision, in order" is not defined then.
+        """
+        script = self.script
+        heads = script.get_heads()
+        if len(heads) != 1:
+            raise MultipleHeadsError(self.heads())
+        return [s.revision for s in reversed(list(script.walk_revisions("base", "heads")))]
+
+    def previous(self, revision: str) -> str:
+        """Return the revision before ``revision`` in :meth:`revisions`, or ``"base"``."""
+        revs = self.revisions()
+        index = revs.index(revision)
+        return revs[index - 1] if index else "base"
+
+    def describe(self, revision: str) -> str:
+        """Return ``"<id> (<message>)"`` for messages that name a revision."""
+        if revision in ("base", "head", "heads"):
+            return revision
+        doc = self.script.get_revision(revision)
+        message = (doc.doc or "").strip() if doc else ""
+        return f"{revision} ({message})" if message else revision
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """Yield a connection on :attr:`url`, closed afterwards."""
+        with self.engine.connect() as connection:
+            yield connection
+
+    def current(self) -> str:
+        """Return the revision the database is at, ``"base"`` when unversioned."""
+        with self.connect() as connection:
+            heads = MigrationContext.configure(connection).get_current_heads()
+        return ",".join(heads) if heads else "base"
+
+    def _run(self, direction: str, target: str) -> None:
+        with self.connect() as connection:
+            cfg = self.config(connection)
+            with contextlib.redirect_stderr(io.StringIO()):
+                if direction == "upgrade":
+                    command.upgrade(cfg, target)
+                else:
+                    command.downgrade(cfg, target)
+            connection.commit()
+
+    def upgrade(
+        self,
+        target: str = "head",
+        *,
+        stepwise: bool = True,
+        on_step: Callable[[str], None] | None = None,
+    ) -> float:
+        """Upgrade to ``target``; return the seconds it took.
+
+        With ``stepwise`` (default) the history is applied one revision at a time, so a failure
+        raises :class:`MigrationError` naming the revision that failed; a history with several
+        heads is then refused with :class:`MultipleHeadsError`. ``on_step(revision)`` is called
+        after each revision's upgrade (excluded from the duration).
+        """
+        start = time.perf_counter()
+        if not stepwise:
+            try:
+                self._run("upgrade", target)
+            except Exception as exc:
+                raise MigrationError(target, "upgrade", exc) from exc
+            return time.perf_counter() - start
+        revs = self.revisions()
+        current = self.current()
+        position = 0 if current == "base" else revs.index(current) + 1
+        end = len(revs) if target in ("head", "heads") else revs.index(target) + 1
+        spent = 0.0
+        for rev in revs[position:end]:
+            step = time.perf_counter()
+            try:
+                self._run("upgrade", rev)
+            except Exception as exc:
+                raise MigrationError(self.describe(rev), "upgrade", exc) from exc
+            spent += time.perf_counter() - step
+            if on_step is not None:
+                on_step(rev)
+        return spent
+
+    def downgrade(
+        self, target: str = "base", *, on_step: Callable[[str], None] | None = None
+    ) -> float:
+        """Downgrade one revision at a time to ``target``; return the seconds it took.
+
+        ``on_step(revision)`` is called after each revision's downgrade (excluded from the
+        duration). Raises :class:`MigrationError` naming the revision whose downgrade failed.
+        """
+        spent = 0.0
+        revs = self.revisions()
+        current = self.current()
+        if current == "base":
+            return 0.0
+        position = revs.index(current)
+        stop = -1 if target == "base" else revs.index(target)
+        for index in range(position, stop, -1):
+            below = revs[index - 1] if index else "base"
+            step = time.perf_counter()
+            try:
+                self._run("downgrade", below)
+            except Exception as exc:
+                raise MigrationError(self.describe(revs[index]), "downgrade", exc) from exc
+            spent += time.perf_counter() - step
+            if on_step is not None:
+                on_step(revs[index])
+        return spent
+
+    def timed(self, label: str, seconds: float) -> float:
+        """Record ``seconds`` under ``label`` in :attr:`timings` and return it."""
+        self.timings[label] = round(seconds, 4)
+        return seconds

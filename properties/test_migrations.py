@@ -1,0 +1,177 @@
+"""Migration properties of the Alembic project named by ``--alembic-ini`` (pytest-alembic style:
+named, separately selectable tests; ``-k single_head``, ``-k preservation`` ...).
+
+Each test gets an empty database of its own (``fresh_db_url``). The library behind them is
+``properties.migrations``; several checks are pytest-alembic's built-in tests run through it.
+``upgrade head`` and ``downgrade base`` durations go to ``.schemafuzz/migrations.json`` and the
+terminal summary.
+
+The project's env.py receives the database twice: ``sqlalchemy.url`` (main option) and an open
+connection in ``config.attributes["connection"]``; it must run on that connection when given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+from properties.migrations import (
+    MigrationRunner,
+    SchemaMismatchError,
+    attribute_differences,
+    check_data_preservation,
+    check_each_revision_round_trip,
+    check_model_definitions_match_ddl,
+    check_single_head,
+    check_up_down_consistency,
+    check_upgrade_from_empty,
+    compare_schema,
+    create_models_schema,
+    diff_catalogues,
+    record_timings,
+    snapshot,
+)
+from properties.migrations.catalogue import Catalogue
+from properties.migrations.diff import Difference
+
+
+def _revisions_for(config: pytest.Config) -> list[str]:
+    """Revision ids of the project under test, for parametrisation (no database needed)."""
+    given = config.getoption("alembic_ini", default=None)
+    ini = Path(given) if given else config.rootpath / "backend" / "alembic.ini"
+    try:
+        from sqlalchemy.engine import make_url
+
+        return MigrationRunner(ini.resolve(), make_url("postgresql://unused")).revisions()
+    except Exception:
+        # An unreadable or branched history: one test id, whose run reports the real error.
+        return ["<history>"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "revision" in metafunc.fixturenames:
+        metafunc.parametrize("revision", _revisions_for(metafunc.config))
+
+
+class _TimingsSummary:
+    """Prints the recorded migration timings at the end of the run."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.timings:
+            terminalreporter.write_sep("-", "migration timings")
+            for label, seconds in sorted(self.timings.items()):
+                terminalreporter.write_line(f"{label}: {seconds * 1000:.1f} ms")
+
+
+@pytest.fixture(scope="session")
+def migration_timings(pytestconfig: pytest.Config, alembic_ini: Path) -> Iterator[dict[str, float]]:
+    """Timings recorded by the tests; written to .schemafuzz/migrations.json at the end."""
+    summary = _TimingsSummary()
+    pytestconfig.pluginmanager.register(summary, "schemafuzz-migration-timings")
+    yield summary.timings
+    if summary.timings:
+        record_timings(summary.timings, alembic_ini,
+                       pytestconfig.rootpath / ".schemafuzz" / "migrations.json")
+
+
+@pytest.fixture
+def runner(alembic_ini: Path, fresh_db_url: Any) -> Iterator[MigrationRunner]:
+    """A MigrationRunner over the project under test and an empty database."""
+    migration_runner = MigrationRunner(alembic_ini, fresh_db_url)
+    yield migration_runner
+    migration_runner.dispose()
+
+
+def test_single_head(runner: MigrationRunner) -> None:
+    """The history has exactly one head (pytest-alembic's test_single_head_revision)."""
+    check_single_head(runner)
+
+
+def test_upgrade_head_from_empty(
+    runner: MigrationRunner, migration_timings: dict[str, float]
+) -> None:
+    """`upgrade head` succeeds on an empty database, one revision at a time."""
+    migration_timings["upgrade head"] = check_upgrade_from_empty(runner)
+    assert runner.current() == runner.revisions()[-1]
+
+
+def test_downgrade_base_leaves_empty_schema(
+    runner: MigrationRunner, migration_timings: dict[str, float]
+) -> None:
+    """`downgrade base` from head succeeds and leaves nothing behind but alembic_version."""
+    runner.upgrade("head")
+    migration_timings["downgrade base"] = runner.downgrade("base")
+    with runner.connect() as connection:
+        left = diff_catalogues(Catalogue(), snapshot(connection), "empty database",
+                               "after downgrade base")
+    if left:
+        pytest.fail("downgrade base leaves objects behind:\n  " + "\n  ".join(map(str, left)))
+
+
+def test_each_revision_up_down_up_leaves_no_trace(
+    runner: MigrationRunner, migration_timings: dict[str, float]
+) -> None:
+    """Each revision: up, down, up; the downgrade restores the catalogue exactly (tables,
+    indexes, constraints, enum types, functions, triggers) and the re-upgrade rebuilds it."""
+    for revision, seconds in check_each_revision_round_trip(runner).items():
+        migration_timings[f"downgrade {revision}"] = seconds
+
+
+def test_pytest_alembic_up_down_consistency(runner: MigrationRunner) -> None:
+    """pytest-alembic's test_up_down_consistency: all the way up, down, and up again."""
+    check_up_down_consistency(runner)
+
+
+def test_pytest_alembic_model_definitions_match_ddl(
+    runner: MigrationRunner, target_metadata: Any
+) -> None:
+    """pytest-alembic's test_model_definitions_match_ddl: `alembic check` through env.py."""
+    check_model_definitions_match_ddl(runner, target_metadata)
+
+
+def test_schema_equals_models(
+    runner: MigrationRunner, pg_server: Any, target_metadata: Any
+) -> None:
+    """After `upgrade head` the live schema equals the models' `create_all` schema: Alembic's
+    compare_metadata, plus the catalogue (CHECKs, ON DELETE, enum labels, timestamptz, server
+    defaults, indexes, functions, triggers)."""
+    runner.upgrade("head")
+    models_url = pg_server.create_database()
+    try:
+        create_models_schema(models_url, target_metadata)
+        engine = create_engine(models_url, poolclass=NullPool)
+        try:
+            with runner.connect() as migrated, engine.connect() as models_db:
+                differences: list[Difference] = compare_schema(migrated, models_db,
+                                                               target_metadata)
+        finally:
+            engine.dispose()
+    finally:
+        pg_server.drop_database(models_url)
+    if differences:
+        # Name the revision behind each difference, replaying the history on a scratch database.
+        scratch = MigrationRunner(runner.alembic_ini, pg_server.create_database())
+        try:
+            culprits = attribute_differences(scratch, differences)
+        finally:
+            scratch.dispose()
+            pg_server.drop_database(scratch.url)
+        raise SchemaMismatchError(differences, culprits)
+
+
+def test_data_preservation(runner: MigrationRunner, revision: str) -> None:
+    """Rows generated for the schema at each revision (boundary rows first: max-length and
+    astral strings, many children) survive `upgrade head` and the downgrade back, equal."""
+    examples = max(3, min(60, settings().max_examples // 6))
+    report = check_data_preservation(runner, revision, max_examples=examples)
+    assert report.rows > 0, f"no rows could be generated at revision {revision}: {report.notes}"
+    assert not report.notes, report.notes
