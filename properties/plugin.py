@@ -357,7 +357,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     run_id = config.stash.get(_RUN_ID_KEY, None)
     parts = sorted(_parts_folder(config).glob(f"{run_id}-*.json")) if run_id else []
-    if ledger is None and not parts:
+    if (ledger is None or not (ledger.entries or ledger.measurements)) and not parts:
         return
     merged = Ledger()
     if ledger is not None:

@@ -20,8 +20,12 @@ def _ledger(valid: int, violations: int, finding: str | None = None) -> Ledger:
 
 
 def test_merge_through_json_adds_counts_and_keeps_findings_once(tmp_path: Path) -> None:
-    _ledger(3, 1, "dangling user_id stored").dump(tmp_path / "a.json")
-    _ledger(2, 5, "dangling user_id stored").dump(tmp_path / "b.json")
+    first = _ledger(3, 1, "dangling user_id stored")
+    first.measure("SC-004", passed=True, figure="ssl=true", measured_by="t::a")
+    first.dump(tmp_path / "a.json")
+    second = _ledger(2, 5, "dangling user_id stored")
+    second.measure("SC-004", passed=False, figure="ssl=false", measured_by="t::b")
+    second.dump(tmp_path / "b.json")
     merged = Ledger()
     for part in ("a.json", "b.json"):
         merged.merge(Ledger.load(tmp_path / part))
@@ -29,6 +33,7 @@ def test_merge_through_json_adds_counts_and_keeps_findings_once(tmp_path: Path) 
     fk = merged.entries[("tasks", "user_id", "fk_tasks_user_id_users")]
     assert (title.valid, title.violations, title.outcome) == (5, 6, "held")
     assert fk.findings == ["dangling user_id stored"] and fk.outcome == "FINDING"
+    assert [m.passed for m in merged.measurements_of("SC-004")] == [True, False]
 
 
 def test_reports_list_every_declared_constraint(tmp_path: Path) -> None:
