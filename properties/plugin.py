@@ -43,6 +43,7 @@ from properties.harness import (
 )
 from properties.harness.recorder import write_repro_script
 from properties.report import Ledger, summary_lines, write_reports
+from properties.report.validation import validation_summary_lines, write_validation_report
 
 __all__ = ["PROVISIONED_KEY"]
 
@@ -366,7 +367,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         merged.merge(Ledger.load(part))
         part.unlink()
     md, js = write_reports(merged, config.rootpath / ".schemafuzz")
-    config.stash[_REPORT_KEY] = [*summary_lines(merged), f"report: {md} and {js.name}"]
+    lines = [*summary_lines(merged), f"report: {md} and {js.name}"]
+    try:
+        metadata: sa.MetaData | None = _metadata_of(_import_models(config))
+    except HarnessError:
+        metadata = None  # the report is still written, without its diagram
+    try:
+        vmd, vjs = write_validation_report(merged, metadata, config.rootpath / ".schemafuzz")
+        lines += [*validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}"]
+    except Exception as error:  # the session must end cleanly whatever the report does
+        lines.append(f"validation report not written: {error}")
+    config.stash[_REPORT_KEY] = lines
 
 
 def _per_example(inner: Callable[..., Any]) -> Callable[..., Any]:
