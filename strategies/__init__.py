@@ -1,0 +1,63 @@
+"""Hypothesis strategies derived from the constraints of any SQLModel application.
+
+Public API: `valid`, `violations`, `Violation`, `graphs`, `constraints`, `Constraint`,
+`Layer`, `Kind`, `from_json_schema`, `register_models`, `register_field_strategy`, and the
+errors `UnsupportedColumnError`, `UnsupportedConstraintError`, `SkippedConstraintWarning`.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable
+from typing import Any
+
+from hypothesis import strategies as st
+
+from ._catalogue_api import constraints
+from ._constraint import Constraint, Kind, Layer
+from ._errors import (
+    SkippedConstraintWarning,
+    StrategyError,
+    UnsupportedColumnError,
+    UnsupportedConstraintError,
+)
+from ._graphs import graphs
+from ._jsonschema import from_json_schema
+from ._registry import register_field_strategy, table_models
+from ._valid import valid
+from ._violations import Violation, violations
+
+__all__ = [
+    "Constraint",
+    "Kind",
+    "Layer",
+    "SkippedConstraintWarning",
+    "StrategyError",
+    "UnsupportedColumnError",
+    "UnsupportedConstraintError",
+    "Violation",
+    "constraints",
+    "from_json_schema",
+    "graphs",
+    "register_field_strategy",
+    "register_models",
+    "valid",
+    "violations",
+]
+
+
+def register_models(module_or_models: types.ModuleType | Iterable[type[Any]]) -> list[type[Any]]:
+    """Register `valid(Model)` for every table model so `st.from_type(Model)` works.
+
+    Accepts a module (its table models are found) or an iterable of models. Returns the
+    models registered. Registration is lazy (`st.deferred`), so models whose columns are
+    unsupported only raise when drawn from; the error names the table and column.
+    """
+    models = table_models(module_or_models)
+    for model in models:
+        st.register_type_strategy(model, st.deferred(_valid_of(model)))
+    return models
+
+
+def _valid_of(model: type[Any]) -> Any:
+    return lambda: valid(model)

@@ -1,0 +1,323 @@
+"""Rows (dicts keyed by column name) for one table and FK-consistent row graphs."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from hypothesis import assume, event
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from . import _catalogue
+from ._catalogue import TableSpec
+from ._constraint import Constraint, Kind
+from ._errors import SkippedConstraintWarning, UnsupportedColumnError, UnsupportedConstraintError
+from ._registry import override_for
+from ._rules import broken
+from ._values import value_strategy
+
+Record = dict[str, Any]
+FkValues = Mapping[tuple[str, ...], st.SearchStrategy[tuple[Any, ...] | None]]
+SELF = object()  # marker: the row references itself (self-referencing NOT NULL FK)
+
+_CACHE: dict[Any, TableSpec] = {}
+
+
+def spec_of(model: Any, connection: sa.Connection | None = None) -> TableSpec:
+    """Return the (cached, when no connection is given) `TableSpec` of `model`."""
+    if connection is not None:
+        return _catalogue.build(model, connection)
+    if model not in _CACHE:
+        _CACHE[model] = _catalogue.build(model)
+    return _CACHE[model]
+
+
+def parent_model(spec: TableSpec, fk: Constraint) -> Any:
+    """Return the mapped model of the table `fk` references (same registry); raise if none."""
+    ref = fk.params["ref_table"]
+    if ref == spec.name:
+        return spec.model
+    for mapper in sa.inspect(spec.model).registry.mappers:
+        if getattr(mapper.local_table, "name", None) == ref:
+            return mapper.class_
+    raise UnsupportedColumnError(spec.name, ",".join(fk.columns),
+                                 f"foreign key to {ref!r}, which has no mapped model")
+
+
+def column_values(spec: TableSpec, name: str) -> st.SearchStrategy[Any]:
+    """Valid non-NULL values of one column (override first); raises UnsupportedColumnError."""
+    override = override_for(spec.name, name)
+    return override if override is not None else value_strategy(spec.columns[name])
+
+
+def _groups(spec: TableSpec) -> list[list[str]]:
+    """Columns that must be present or omitted together (they share a multi-column CHECK)."""
+    parent = {c: c for c in spec.columns}
+
+    def find(c: str) -> str:
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    for check in spec.of_kind(Kind.CHECK):
+        cols = [col for col in check.columns if col in parent]
+        for col in cols[1:]:
+            parent[find(col)] = find(cols[0])
+    groups: dict[str, list[str]] = {}
+    for name in spec.columns:
+        groups.setdefault(find(name), []).append(name)
+    return list(groups.values())
+
+
+def check_supported(spec: TableSpec, strict: bool, connection: Any = None) -> None:
+    """Raise (strict) or warn about columns/constraints `valid()` cannot honour."""
+    for name, cs in spec.columns.items():
+        if cs.kind is None and override_for(spec.name, name) is None:
+            if not cs.omittable:
+                raise UnsupportedColumnError(spec.name, name, cs.unsupported)
+            warnings.warn(f"{spec.name}.{name}: {cs.unsupported}; the column is omitted",
+                          SkippedConstraintWarning, stacklevel=3)
+    for c in spec.constraints:
+        if c.kind == Kind.CHECK and not c.generated:
+            if strict and connection is None:
+                raise UnsupportedConstraintError(spec.name, c.rule, c.note)
+            if connection is None:
+                warnings.warn(f"{spec.name}: {c.rule}: {c.note}; valid rows may break it",
+                              SkippedConstraintWarning, stacklevel=3)
+
+
+def _nullable(spec: TableSpec, name: str) -> bool:
+    cs = spec.columns[name]
+    return cs.nullable and cs.model_accepts_none
+
+
+def _fix_relations(spec: TableSpec, record: Record) -> None:
+    for c in spec.of_kind(Kind.CHECK):
+        hints = c.params.get("hints")
+        for a, op, b in getattr(hints, "relations", ()):
+            va, vb = record.get(a), record.get(b)
+            if va is None or vb is None:
+                continue
+            try:
+                wrong = (op in (">", ">=") and va < vb) or (op in ("<", "<=") and va > vb)
+            except TypeError:
+                continue
+            if wrong:
+                record[a], record[b] = vb, va
+
+
+def records(
+    spec: TableSpec,
+    *,
+    fk_values: FkValues | None = None,
+    present: frozenset[str] = frozenset(),
+    db_filter: Callable[[Record], bool] | None = None,
+) -> st.SearchStrategy[Record]:
+    """Valid rows of `spec` (omitted keys mean "use the default").
+
+    FK columns take values from `fk_values` (keyed by the FK's column tuple; a drawn SELF
+    means "reference this row"); FKs without an entry get NULL when allowed, else a
+    type-valid placeholder that graphs() or the caller must resolve.
+    """
+    plan = _Plan(spec)
+
+    @st.composite
+    def draw_record(draw: st.DrawFn) -> Record:
+        return plan.draw(draw, fk_values or {}, present, db_filter)
+
+    return draw_record()
+
+
+class _Plan:
+    """Per-table column strategies and omission groups, built once and drawn from often."""
+
+    def __init__(self, spec: TableSpec) -> None:
+        self.spec = spec
+        self.fk_cols = {col for fk in spec.fks for col in fk.columns}
+        self.groups = _groups(spec)
+        self.strategies = {
+            name: column_values(spec, name)
+            for name, cs in spec.columns.items()
+            if not cs.db_generated and (cs.kind is not None or override_for(spec.name, name))
+        }
+
+    def draw(
+        self,
+        draw: st.DrawFn,
+        fk_values: FkValues,
+        present: frozenset[str],
+        db_filter: Callable[[Record], bool] | None,
+    ) -> Record:
+        spec, strategies = self.spec, self.strategies
+        record: Record = {}
+        for group in self.groups:
+            omittable = all(spec.columns[c].omittable and c not in present for c in group)
+            if omittable and draw(st.booleans()):
+                continue
+            for name in group:
+                if name not in strategies or name in self.fk_cols:
+                    continue
+                if _nullable(spec, name) and name not in present:
+                    record[name] = draw(st.none() | strategies[name])
+                else:
+                    record[name] = draw(strategies[name])
+        for fk in spec.fks:
+            cols = fk.columns
+            if cols in fk_values:
+                chosen = draw(fk_values[cols])
+            elif all(_nullable(spec, c) for c in cols):
+                chosen = None
+            else:
+                chosen = tuple(draw(strategies[c]) for c in cols if c in strategies)
+                event(f"{spec.name}.{','.join(cols)}: unresolved FK placeholder")
+            if chosen is SELF:
+                chosen = tuple(record.get(c) for c in fk.params["ref_columns"])
+            for i, col in enumerate(cols):
+                record[col] = None if chosen is None else chosen[i]
+        _fix_relations(spec, record)
+        bad = broken(spec, record, {}, skip_fk=True)
+        if bad:
+            event(f"{spec.name}: candidate broke {bad[0].rule} (rejected)")
+        assume(not bad)
+        if db_filter is not None:
+            assume(db_filter(record))
+        return record
+
+
+def to_instance(spec: TableSpec, record: Mapping[str, Any]) -> Any:
+    """Validate `record` through the model; return the instance or raise ValidationError."""
+    data = {spec.columns[c].key: v for c, v in record.items() if spec.columns[c].key}
+    if spec.model is None:
+        raise TypeError(f"{spec.name}: no model to validate rows with")
+    return spec.model.model_validate(data)
+
+
+def model_accepts(spec: TableSpec, record: Mapping[str, Any]) -> bool:
+    """True when `Model.model_validate` accepts `record`."""
+    try:
+        to_instance(spec, record)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    return True
+
+
+def closure(models: Sequence[Any], connection: Any = None) -> list[TableSpec]:
+    """Specs of `models` plus every model they reference, parents before children.
+
+    Raises UnsupportedColumnError for an FK cycle between different tables that no
+    nullable FK breaks.
+    """
+    specs: dict[str, TableSpec] = {}
+    stack = list(models)
+    while stack:
+        model = stack.pop()
+        spec = spec_of(model, connection)
+        if spec.name in specs:
+            continue
+        specs[spec.name] = spec
+        for fk in spec.fks:
+            if fk.params["ref_table"] != spec.name:
+                stack.append(parent_model(spec, fk))
+    order: list[TableSpec] = []
+    done: set[str] = set()
+    pending = dict(specs)
+    def deps_ok(s: TableSpec, strict: bool) -> bool:
+        for fk in s.fks:
+            ref = fk.params["ref_table"]
+            if ref == s.name or ref in done:
+                continue
+            if strict or not all(_nullable(s, c) for c in fk.columns):
+                return False
+        return True
+
+    while pending:
+        ready = [s for s in pending.values() if deps_ok(s, True)] or [
+            s for s in pending.values() if deps_ok(s, False)]
+        if not ready:
+            names = ", ".join(sorted(pending))
+            raise UnsupportedColumnError(names, "*", "foreign keys form a NOT NULL cycle")
+        nxt = sorted(ready, key=lambda s: s.name)[0]
+        order.append(nxt)
+        done.add(nxt.name)
+        del pending[nxt.name]
+    return order
+
+
+def _fk_strategy(spec: TableSpec, fk: Constraint, rows: Mapping[str, list[Record]],
+                 own: list[Record]) -> st.SearchStrategy[Any] | None:
+    """Where an FK's values come from: existing parent rows, NULL, or SELF; None if nowhere."""
+    ref, ref_cols = fk.params["ref_table"], fk.params["ref_columns"]
+    parents = own if ref == spec.name else rows.get(ref, [])
+    keys = sorted({tuple(r[c] for c in ref_cols) for r in parents
+                   if all(r.get(c) is not None for c in ref_cols)}, key=repr)
+    options: list[st.SearchStrategy[Any]] = []
+    if all(_nullable(spec, c) for c in fk.columns):
+        options.append(st.none())
+    if keys:
+        options.append(st.sampled_from(keys))
+    if ref == spec.name and not options:
+        options.append(st.just(SELF))
+    return st.one_of(options) if options else None
+
+
+def _bind(
+    db_filter: Callable[[TableSpec, Record], bool] | None, spec: TableSpec
+) -> Callable[[Record], bool] | None:
+    if db_filter is None:
+        return None
+    return lambda record: db_filter(spec, record)
+
+
+def graph(
+    order: Sequence[TableSpec],
+    *,
+    min_rows: Mapping[str, int] | None = None,
+    max_rows: int = 4,
+    db_filter: Callable[[TableSpec, Record], bool] | None = None,
+) -> st.SearchStrategy[list[tuple[TableSpec, Record]]]:
+    """FK-consistent rows over `order`, insertion order, table sizes drawn (and shrunk)."""
+    min_rows = min_rows or {}
+    present: dict[str, set[str]] = {s.name: set(s.pk) for s in order}
+    for s in order:
+        for fk in s.fks:
+            present.setdefault(fk.params["ref_table"], set()).update(fk.params["ref_columns"])
+
+    plans = {s.name: _Plan(s) for s in order}
+
+    @st.composite
+    def draw_graph(draw: st.DrawFn) -> list[tuple[TableSpec, Record]]:
+        rows: dict[str, list[Record]] = {}
+        out: list[tuple[TableSpec, Record]] = []
+        for spec in order:
+            low = min_rows.get(spec.name, 0)
+            n = draw(st.integers(low, max(low, max_rows)))
+            own: list[Record] = []
+            for _ in range(n):
+                fk_values: dict[tuple[str, ...], st.SearchStrategy[Any]] = {}
+                missing = False
+                for fk in spec.fks:
+                    strat = _fk_strategy(spec, fk, rows, own)
+                    if strat is None:
+                        missing = True
+                        break
+                    fk_values[fk.columns] = strat
+                if missing:
+                    break
+                rec = plans[spec.name].draw(
+                    draw, fk_values, frozenset(present.get(spec.name, ())),
+                    _bind(db_filter, spec))
+                if broken(spec, rec, {**rows, spec.name: own}, {s.name: s for s in order}):
+                    continue  # a duplicate unique value: drop the row, keep the graph valid
+                if not model_accepts(spec, rec):
+                    event(f"{spec.name}: model rejected a generated row")
+                    assume(False)
+                own.append(rec)
+                out.append((spec, rec))
+            assume(len(own) >= low)
+            rows[spec.name] = own
+        return out
+
+    return draw_graph()

@@ -1,0 +1,77 @@
+"""One dispatch table from SQLAlchemy column type to a value kind (Hypothesis django-style)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+INT_LIMITS: dict[str, tuple[int, int]] = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+
+# Order matters: subclasses before their bases (Enum is a String, Float a Numeric, ...).
+_DISPATCH: tuple[tuple[type, str], ...] = (
+    (sa.Enum, "enum"),
+    (sa.Boolean, "bool"),
+    (sa.SmallInteger, "smallint"),
+    (sa.BigInteger, "bigint"),
+    (sa.Integer, "integer"),
+    (sa.Float, "float"),
+    (sa.Numeric, "decimal"),
+    (sa.DateTime, "datetime"),
+    (sa.Date, "date"),
+    (sa.Time, "time"),
+    (sa.Interval, "interval"),
+    (sa.Uuid, "uuid"),
+    (sa.JSON, "json"),
+    (sa.LargeBinary, "bytes"),
+    (sa.String, "text"),
+)
+# Types that subclass a supported one but behave differently in PostgreSQL.
+_REJECT: tuple[tuple[type, str], ...] = (
+    (sa.CHAR, "CHAR(n) is blank-padded, so values do not read back equal"),
+    (pg.CITEXT, "citext compares case-insensitively; no strategy yet"),
+    (pg.ARRAY, "ARRAY columns have no strategy yet"),
+    (sa.ARRAY, "ARRAY columns have no strategy yet"),
+)
+
+
+def base_type(sa_type: Any) -> Any:
+    """Return the storage type under TypeDecorators (e.g. SQLModel's AutoString -> String)."""
+    seen = 0
+    while isinstance(sa_type, sa.types.TypeDecorator) and seen < 10:
+        sa_type = sa_type.impl_instance
+        seen += 1
+    return sa_type
+
+
+def kind_of(sa_type: Any) -> tuple[str | None, str]:
+    """Return (kind, reason): kind is None with a reason when the type is unsupported."""
+    t = base_type(sa_type)
+    for cls, reason in _REJECT:
+        if isinstance(t, cls):
+            return None, reason
+    if isinstance(t, sa.Float) and (isinstance(t, sa.REAL) or (t.precision or 53) <= 24):
+        return "float4", ""
+    if isinstance(t, sa.Numeric) and not isinstance(t, sa.Float) and not t.asdecimal:
+        return None, "Numeric(asdecimal=False) returns floats for exact numbers; no strategy"
+    for cls, kind in _DISPATCH:
+        if isinstance(t, cls):
+            if kind == "datetime" and getattr(t, "timezone", False):
+                return "datetime_tz", ""
+            if kind == "time" and getattr(t, "timezone", False):
+                return "time_tz", ""
+            return kind, ""
+    return None, f"column type {sa_type!r} has no strategy"
+
+
+def sql_type_name(sa_type: Any) -> str:
+    """Return the PostgreSQL spelling of `sa_type` (for rule names such as varchar(200))."""
+    try:
+        return str(base_type(sa_type).compile(dialect=pg.dialect())).lower()
+    except Exception:  # a type the PG dialect cannot render
+        return type(sa_type).__name__.lower()

@@ -1,0 +1,174 @@
+"""Valid values for one column: the dispatch from value kind to Hypothesis strategy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import struct
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from ._catalogue import ColumnSpec
+from ._errors import UnsupportedColumnError
+from ._text import CHARACTERS, texts
+from ._types import INT_LIMITS
+
+# Fixed offsets only: zoneinfo datetimes in a DST fold never compare equal across zones,
+# which would make "reads back equal" fail for reasons that are not the database's.
+OFFSETS = st.sampled_from([
+    dt.UTC,
+    dt.timezone(dt.timedelta(hours=5, minutes=30)),
+    dt.timezone(dt.timedelta(hours=-8)),
+    dt.timezone(dt.timedelta(hours=14)),
+    dt.timezone(dt.timedelta(hours=-12)),
+    dt.timezone(dt.timedelta(hours=5, minutes=45)),
+    dt.timezone(dt.timedelta(hours=-3, minutes=-30)),
+])
+# Keep a day clear of Python's datetime limits so any offset converts to UTC and back.
+MIN_DT = dt.datetime(1, 1, 2)
+MAX_DT = dt.datetime(9999, 12, 30, 23, 59, 59, 999999)
+JSON_FLOAT_LIMIT = 1e15  # jsonb stores numbers as numeric; keep floats that round-trip
+
+
+def _edges(lo: int, hi: int) -> list[int]:
+    return sorted({v for v in (lo, lo + 1, -1, 0, 1, hi - 1, hi) if lo <= v <= hi})
+
+
+def _int_bounds(cs: ColumnSpec) -> tuple[int, int]:
+    lo, hi = INT_LIMITS[str(cs.kind)]
+    if cs.lower is not None:
+        b, incl = cs.lower
+        lo = max(lo, math.ceil(b) if incl or b != math.ceil(b) else int(b) + 1)
+    if cs.upper is not None:
+        b, incl = cs.upper
+        hi = min(hi, math.floor(b) if incl or b != math.floor(b) else int(b) - 1)
+    return lo, hi
+
+
+def integers(cs: ColumnSpec) -> st.SearchStrategy[int]:
+    """Integers within the type limits and every bound, edges (type limits, 0, +-1) often."""
+    lo, hi = _int_bounds(cs)
+    if lo > hi:
+        raise UnsupportedColumnError(cs.table, cs.name, f"no integer satisfies {lo}..{hi}")
+    edges = st.sampled_from(_edges(lo, hi))
+    return st.one_of(edges, edges, st.integers(lo, hi))  # edges drawn 2 times in 3
+
+
+def decimals(cs: ColumnSpec) -> st.SearchStrategy[Decimal]:
+    """Decimals with at most `places` decimals and `int_digits` whole digits, within bounds."""
+    places = cs.places
+    step = Decimal(1).scaleb(-(places if places is not None else 6))
+    limit = (Decimal(10) ** cs.int_digits - step) if cs.int_digits is not None else Decimal(10**18)
+    lo, hi = -limit, limit
+    if cs.lower is not None:
+        b, incl = Decimal(str(cs.lower[0])), cs.lower[1]
+        lo = max(lo, b if incl else b + step)
+    if cs.upper is not None:
+        b, incl = Decimal(str(cs.upper[0])), cs.upper[1]
+        hi = min(hi, b if incl else b - step)
+    if places is not None:
+        lo = lo.quantize(step, rounding="ROUND_CEILING")
+        hi = hi.quantize(step, rounding="ROUND_FLOOR")
+    if lo > hi:
+        raise UnsupportedColumnError(cs.table, cs.name, f"no decimal satisfies {lo}..{hi}")
+    edges = sorted({v for v in (lo, hi, Decimal(0), step, -step) if lo <= v <= hi})
+    return st.one_of(
+        st.sampled_from(edges),
+        st.decimals(lo, hi, places=places if places is not None else None,
+                    allow_nan=False, allow_infinity=False),
+    )
+
+
+def _float4_safe(value: float) -> bool:
+    # A float4 reads back as a Python float equal to what was sent only if the value is
+    # exact in float32 AND prints the same whatever extra_float_digits says (PostgreSQL
+    # prints 91660352 as "9.166035e+07" in shortest mode, "91660352" in 9-digit mode):
+    # i.e. exact in float32 with at most 6 significant digits.
+    if not math.isfinite(value):
+        return True
+    exact = struct.unpack("f", struct.pack("f", value))[0] == value
+    return exact and float(f"{value:.6g}") == value
+
+
+# Integers of up to 6 digits and short binary fractions: the float4 values that are safe.
+FLOAT4_SAFE = (
+    st.integers(-999_999, 999_999).map(float)
+    | st.tuples(st.integers(-999, 999), st.integers(0, 8)).map(lambda t: t[0] / 2 ** t[1])
+    | st.sampled_from([math.inf, -math.inf, 0.5, -0.25, 0.0])
+).filter(_float4_safe)
+
+
+def floats(cs: ColumnSpec) -> st.SearchStrategy[float]:
+    """Floats within bounds (and infinities when unbounded); no NaN, which never equals
+    itself. `real` columns get the values that read back equal (see _float4_safe)."""
+    kw: dict[str, Any] = {"allow_nan": False, "width": 32 if cs.kind == "float4" else 64}
+    if cs.lower is not None:
+        kw["min_value"], kw["exclude_min"] = float(cs.lower[0]), not cs.lower[1]
+    if cs.upper is not None:
+        kw["max_value"], kw["exclude_max"] = float(cs.upper[0]), not cs.upper[1]
+    if cs.kind == "float4":
+        lo, hi = kw.get("min_value", -math.inf), kw.get("max_value", math.inf)
+        lo_ok = (lambda v: v > lo) if kw.get("exclude_min") else (lambda v: v >= lo)
+        hi_ok = (lambda v: v < hi) if kw.get("exclude_max") else (lambda v: v <= hi)
+        return FLOAT4_SAFE.filter(lambda v: lo_ok(v) and hi_ok(v))
+    return st.floats(**kw)
+
+
+def datetimes_tz(cs: ColumnSpec) -> st.SearchStrategy[dt.datetime]:
+    """Aware datetimes, microsecond precision, in UTC and other fixed offsets."""
+    return st.datetimes(MIN_DT, MAX_DT, timezones=OFFSETS)
+
+
+def json_values() -> st.SearchStrategy[Any]:
+    """JSON documents whose numbers and strings survive jsonb (no NUL, no huge floats)."""
+    text = st.text(CHARACTERS, max_size=20)
+    scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(
+        -JSON_FLOAT_LIMIT, JSON_FLOAT_LIMIT, allow_nan=False) | text
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                        | st.dictionaries(text, inner, max_size=4), max_leaves=10)
+
+
+def text_values(cs: ColumnSpec) -> st.SearchStrategy[str]:
+    """Text within the length bounds (see `_text.texts`); regex patterns via from_regex."""
+    if cs.pattern is not None:
+        lo, hi = cs.min_length, cs.max_length
+        return st.from_regex(cs.pattern).filter(
+            lambda s: "\x00" not in s and lo <= len(s) <= (hi if hi is not None else len(s))
+            and not (cs.not_blank and s.strip() == "")
+            and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in s))
+    return texts(cs.min_length, cs.max_length, not_blank=cs.not_blank)
+
+
+DISPATCH: dict[str, Callable[[ColumnSpec], st.SearchStrategy[Any]]] = {
+    "text": text_values,
+    "smallint": integers,
+    "integer": integers,
+    "bigint": integers,
+    "decimal": decimals,
+    "float": floats,
+    "float4": floats,
+    "bool": lambda cs: st.booleans(),
+    "datetime_tz": datetimes_tz,
+    "datetime": lambda cs: st.datetimes(dt.datetime.min, dt.datetime.max),
+    "date": lambda cs: st.dates(),
+    "time": lambda cs: st.times(),
+    "time_tz": lambda cs: st.times(timezones=OFFSETS),
+    "interval": lambda cs: st.timedeltas(dt.timedelta(days=-(10**6)), dt.timedelta(days=10**6)),
+    "uuid": lambda cs: st.uuids() if cs.as_uuid else st.uuids().map(str),
+    "json": lambda cs: json_values(),
+    "bytes": lambda cs: st.binary(max_size=64),
+}
+
+
+def value_strategy(cs: ColumnSpec) -> st.SearchStrategy[Any]:
+    """Return the strategy of valid non-NULL values of `cs`; raises UnsupportedColumnError."""
+    if cs.enum is not None:
+        return st.sampled_from(cs.enum.python_values)
+    if cs.allowed is not None:
+        return st.sampled_from(cs.allowed)
+    if cs.kind is None or cs.kind not in DISPATCH:
+        raise UnsupportedColumnError(cs.table, cs.name, cs.unsupported or "no strategy")
+    return DISPATCH[cs.kind](cs)
