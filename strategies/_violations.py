@@ -264,8 +264,34 @@ def _targets(spec: TableSpec) -> list[Constraint]:
         if c.columns and any(spec.columns[k].db_generated for k in c.columns
                              if k in spec.columns):
             continue
+        if _shadowed_by_not_blank(spec, c):
+            continue
         out.append(c)
     return out
+
+
+def _shadowed_by_not_blank(spec: TableSpec, c: Constraint) -> bool:
+    """Whether `c` cannot be broken alone: a minimum length of 1 on a column that must not
+    be blank (the only shorter value, "", is blank too), or a model-only minimum length that
+    a database CHECK repeats or exceeds (every shorter value breaks the CHECK as well)."""
+    if c.kind == Kind.MIN_LENGTH and c.columns and c.sqlstate is None:
+        column, n = c.columns[0], c.params.get("min", 0)
+        for other in spec.of_kind(Kind.CHECK):
+            hints = other.params.get("hints")
+            if hints is not None and hints.min_length.get(column, 0) >= n > 0:
+                return True
+    if c.kind == Kind.MIN_LENGTH:
+        minimums = {c.columns[0]: c.params.get("min", 0)} if c.columns else {}
+    elif c.kind == Kind.CHECK and c.params.get("hints") is not None:
+        hints = c.params["hints"]
+        if any((hints.max_length, hints.not_blank, hints.blank_sets, hints.lower, hints.upper,
+                hints.allowed, hints.not_null, hints.relations, hints.other)):
+            return False  # the CHECK says more than a minimum length
+        minimums = dict(hints.min_length)
+    else:
+        return False
+    return bool(minimums) and all(
+        n <= 1 and k in spec.columns and spec.columns[k].not_blank for k, n in minimums.items())
 
 
 def violations(
@@ -273,6 +299,7 @@ def violations(
     *,
     connection: sa.Connection | None = None,
     rules: set[str] | None = None,
+    constraint: Constraint | None = None,
     max_rows: int = 2,
 ) -> st.SearchStrategy[Violation]:
     """Return a strategy of `Violation`s of `model`'s table, each breaking one constraint.
@@ -280,8 +307,10 @@ def violations(
     Covers NOT NULL (23502), length (22001), enum labels and member names (22P02, or 23514
     for non-native enums with a CHECK), integer/numeric range (22003), CHECKs (23514),
     unique/primary key duplicates (23505) and dangling FKs (23503), plus model-only rules
-    (sqlstate None). `rules` restricts to the named rules. Parent rows come from `graphs()`
-    over the models the FKs reach (found through the model's SQLAlchemy registry).
+    (sqlstate None). `rules` restricts to the named rules; `constraint` to one constraint of
+    `constraints(model)` (several may share a rule name, such as each column's "NOT NULL").
+    Parent rows come from `graphs()` over the models the FKs reach (found through the
+    model's SQLAlchemy registry).
 
     Raises `UnsupportedColumnError` when a parent model cannot be found or a column has
     no strategy, ValueError when `rules` names nothing violable. A rule that cannot be
@@ -293,9 +322,11 @@ def violations(
     specs = {s.name: s for s in order}
     own = next(s for s in order if s.name == spec.name)
     order = [s for s in order if s.name != spec.name] + [own]
-    targets = [c for c in _targets(spec) if rules is None or c.rule in rules]
+    targets = [c for c in _targets(spec) if (rules is None or c.rule in rules)
+               and (constraint is None or c == constraint)]
     if not targets:
-        raise ValueError(f"{spec.name}: no violable constraint among rules={rules!r}")
+        wanted = constraint.describe() if constraint is not None else f"rules={rules!r}"
+        raise ValueError(f"{spec.name}: no violable constraint among {wanted}")
     ancestors = {s.name: 1 for s in order if s.name != spec.name}
 
     def for_target(c: Constraint) -> st.SearchStrategy[Violation]:
