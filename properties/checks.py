@@ -1,0 +1,182 @@
+"""Running generated rows against the live database and turning outcomes into findings.
+
+Shared by the constraint, bypass, foreign-key and stateful properties: insert a row and say what
+PostgreSQL did with it, in a savepoint so the sandbox stays usable.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from properties.findings import Finding, describe_value, same_stored_value
+from properties.harness import Sandbox, sqlstate_of
+from properties.report import Ledger
+from strategies import Constraint, Kind, Violation, constraints
+
+__all__ = [
+    "VALUE_KINDS",
+    "Outcome",
+    "Tallies",
+    "Tally",
+    "attempt",
+    "declare_catalogue",
+    "insert_instance",
+    "insert_statement",
+    "layers_of",
+    "record_of",
+    "stored_row_mismatches",
+]
+
+# Rules about a single value, which the model can check without the database: when the
+# database refuses such a value, the model should refuse it too.
+VALUE_KINDS = frozenset({Kind.MAX_LENGTH, Kind.MIN_LENGTH, Kind.NOT_BLANK, Kind.PATTERN,
+                         Kind.RANGE, Kind.DIGITS, Kind.ENUM, Kind.TYPE, Kind.CHECK,
+                         Kind.NOT_NULL})
+
+
+def layers_of(constraint: Constraint) -> list[str]:
+    """The constraint's enforcing layers as plain strings."""
+    return sorted(str(layer) for layer in constraint.layers)
+
+
+def column_key(constraint: Constraint) -> str:
+    """The ledger's column field for a constraint (comma-joined for multi-column ones)."""
+    return ",".join(constraint.columns)
+
+
+def declare_catalogue(ledger: Ledger, models: Iterable[type[Any]]) -> dict[str, list[Constraint]]:
+    """Declare every constraint of ``models`` in the ledger; return them by table."""
+    by_table: dict[str, list[Constraint]] = {}
+    for model in models:
+        for constraint in constraints(model):
+            by_table.setdefault(constraint.table, []).append(constraint)
+            ledger.declare(constraint.table, column_key(constraint), constraint.rule,
+                           str(constraint.kind), layers_of(constraint))
+    return by_table
+
+
+def record_of(instance: Any) -> dict[str, Any]:
+    """The column values of a model instance keyed by column name; a None in a column that
+    the database fills (server default) is left out, so the database fills it."""
+    mapper = sa.inspect(type(instance))
+    record: dict[str, Any] = {}
+    for attr in mapper.column_attrs:
+        column = attr.columns[0]
+        value = getattr(instance, attr.key, None)
+        if value is None and column.server_default is not None:
+            continue
+        record[column.name] = value
+    return record
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What PostgreSQL did with a statement: stored it (sqlstate None) or refused it."""
+
+    sqlstate: str | None
+    message: str = ""
+    constraint_name: str | None = None
+    column_name: str | None = None
+    row: sa.Row[Any] | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.sqlstate is None
+
+
+def attempt(sandbox: Sandbox, statement: sa.Executable) -> Outcome:
+    """Execute ``statement`` in its own savepoint and return the outcome; a refused statement
+    leaves no trace. Raises DBAPIError only for errors without a SQLSTATE (lost connection)."""
+    savepoint = sandbox.connection.begin_nested()
+    try:
+        result = sandbox.connection.execute(statement)
+        row = result.first() if result.returns_rows else None
+    except DBAPIError as error:
+        savepoint.rollback()
+        state = sqlstate_of(error)
+        if state is None:
+            raise
+        diag = getattr(error.orig, "diag", None)
+        return Outcome(state, " ".join(str(error.orig).split())[:300],
+                       getattr(diag, "constraint_name", None), getattr(diag, "column_name", None))
+    savepoint.commit()
+    return Outcome(None, row=row)
+
+
+def insert_statement(table: sa.Table, record: dict[str, Any]) -> sa.Insert:
+    """An INSERT of ``record`` into ``table``. Plain strings bound for enum columns are sent
+    untyped, so the database (not SQLAlchemy's Enum type, which would refuse them client-side)
+    judges labels such as ``'USER'`` or ``'moderator'``, as it would for any other client."""
+    values: dict[str, Any] = {}
+    for name, value in record.items():
+        column = table.c[name]
+        if (isinstance(column.type, sa.Enum) and isinstance(value, str)
+                and not isinstance(value, enum.Enum)):
+            values[name] = sa.bindparam(f"untyped_{name}", value, type_=sa.String())
+        else:
+            values[name] = value
+    return table.insert().values(values)
+
+
+def insert_instance(sandbox: Sandbox, instance: Any) -> tuple[dict[str, Any], Outcome]:
+    """Insert a model instance with Core (RETURNING every column); return the record sent and
+    the outcome, whose ``row`` is what the database stored."""
+    table: sa.Table = type(instance).__table__
+    record = record_of(instance)
+    statement = table.insert().values(record).returning(*table.c)
+    return record, attempt(sandbox, statement)
+
+
+def stored_row_mismatches(table: sa.Table, sent: dict[str, Any], stored: sa.Row[Any]
+                          ) -> list[tuple[str, Any, Any]]:
+    """Columns whose stored value differs from the value sent: (column, sent, stored)."""
+    mapping = stored._mapping
+    return [(name, value, mapping[table.c[name]]) for name, value in sent.items()
+            if not same_stored_value(value, mapping[table.c[name]])]
+
+
+def violation_finding(violation: Violation, what: str) -> Finding:
+    """A finding about a generated violation, naming its table, column, rule and layers."""
+    constraint = violation.constraint
+    layers = layers_of(constraint) if constraint is not None else []
+    value: Any = {k: violation.record.get(k) for k in violation.column.split(",")
+                  if k in violation.record} or violation.record
+    if isinstance(value, dict) and len(value) == 1:
+        value = next(iter(value.values()))
+    return Finding(violation.table, violation.column, violation.rule, layers, what, value)
+
+
+def short(value: Any) -> str:
+    """``describe_value`` re-exported for property modules."""
+    return describe_value(value)
+
+
+class Tally:
+    """Counts what a property exercised, for one success-criterion measurement per test
+    (recorded by the ``tallies`` fixture when the test ends, pass or fail)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.ok = True
+
+    def add(self, what: str, n: int = 1) -> None:
+        """Add ``n`` to the count called ``what``."""
+        self.counts[what] = self.counts.get(what, 0) + n
+
+    def figure(self) -> str:
+        """The counts as one line, e.g. ``dangling references refused: 30/30``."""
+        return ", ".join(f"{name}: {n}" for name, n in self.counts.items()) or "nothing exercised"
+
+
+class Tallies(dict[str, Tally]):
+    """Tallies by success criterion, created on first use: ``tallies["SC-008"].add(...)``."""
+
+    def __missing__(self, criterion: str) -> Tally:
+        self[criterion] = Tally()
+        return self[criterion]

@@ -1,0 +1,49 @@
+"""Findings: disagreements between the model, the SQLAlchemy metadata and the live database,
+phrased so the failure message alone says what to fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Finding", "describe_value", "same_stored_value"]
+
+
+def describe_value(value: Any, limit: int = 80) -> str:
+    """A short repr of a value for messages: long strings show their length and ends."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit // 2]!r}…{value[-8:]!r} ({len(value)} chars)"
+    text = repr(value)
+    return text if len(text) <= limit * 2 else text[: limit * 2] + "…"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One disagreement, with everything a report needs to locate it."""
+
+    table: str
+    column: str
+    rule: str
+    layers: Iterable[str]
+    what: str
+    value: Any = None
+
+    def __str__(self) -> str:
+        layers = ", ".join(sorted(str(layer) for layer in self.layers)) or "nothing"
+        return (f"FINDING {self.table}.{self.column} [{self.rule}; declared by {layers}]: "
+                f"{self.what}; minimal value: {describe_value(self.value)}")
+
+
+def same_stored_value(sent: Any, stored: Any) -> bool:
+    """True when ``stored`` (as read back) is the value ``sent``: strings character-exact,
+    datetimes the same instant and both aware (a naive read-back never equals an aware
+    value), everything else by equality."""
+    if isinstance(sent, dt.datetime) and isinstance(stored, dt.datetime):
+        if (sent.tzinfo is None) != (stored.tzinfo is None):
+            return False
+        return sent == stored
+    if type(sent) is str or type(stored) is str:
+        return type(sent) is type(stored) and sent == stored
+    return bool(sent == stored)

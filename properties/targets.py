@@ -1,0 +1,143 @@
+"""What the generic properties run over: the table models of ``--models`` and their
+constraints, known at collection time (no database needed) so each gets its own test id."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from strategies import Constraint, Kind, constraints, violations
+
+__all__ = [
+    "REFERENCE_MODELS",
+    "ForeignKeyTarget",
+    "Violable",
+    "enforced_on_flush",
+    "fills_when_none",
+    "foreign_keys",
+    "import_models",
+    "is_reference_backend",
+    "table_models",
+    "violable_constraints",
+]
+
+REFERENCE_MODELS = "backend.app.models"
+
+
+def import_models(config: pytest.Config) -> ModuleType:
+    """Import the ``--models`` module; raises pytest.UsageError (one line) when it cannot."""
+    name = str(config.getoption("models", default=None) or REFERENCE_MODELS)
+    try:
+        return importlib.import_module(name)
+    except Exception as error:
+        raise pytest.UsageError(f"--models {name}: cannot import it: {error}") from None
+
+
+def is_reference_backend(config: pytest.Config) -> bool:
+    """True when the models under test are the reference backend's."""
+    return str(config.getoption("models", default=None) or REFERENCE_MODELS) == REFERENCE_MODELS
+
+
+def table_models(module: ModuleType) -> list[type[Any]]:
+    """The table models a module exposes (classes mapped to a ``Table``), by table name."""
+    found: dict[str, type[Any]] = {}
+    for obj in vars(module).values():
+        table = getattr(obj, "__table__", None)
+        if isinstance(obj, type) and isinstance(table, sa.Table):
+            found[str(table.name)] = obj
+    return [found[name] for name in sorted(found)]
+
+
+@dataclass(frozen=True)
+class Violable:
+    """One constraint of one model that ``violations()`` can break on its own."""
+
+    model: type[Any]
+    constraint: Constraint
+
+    @property
+    def test_id(self) -> str:
+        return f"{self.constraint.table}.{','.join(self.constraint.columns)}:{self.constraint.rule}"
+
+
+def violable_constraints(models: list[type[Any]]) -> tuple[list[Violable], list[Constraint]]:
+    """Split every constraint of ``models`` into those ``violations()`` can break alone and
+    the rest (reported as not exercised with violations, never silently dropped)."""
+    violable: list[Violable] = []
+    others: list[Constraint] = []
+    for model in models:
+        for constraint in constraints(model):
+            if constraint.kind in (Kind.SERVER_DEFAULT, Kind.UNSUPPORTED):
+                others.append(constraint)
+                continue
+            try:
+                violations(model, constraint=constraint)
+            except ValueError:
+                others.append(constraint)
+                continue
+            violable.append(Violable(model, constraint))
+    return violable, others
+
+
+def enforced_on_flush(violable: Violable) -> bool:
+    """Whether an ORM flush of an instance breaking this rule must be refused: the database
+    enforces the rule, and it is not a NOT NULL that the ORM satisfies itself by applying the
+    column's default (Python or server side) in place of a None."""
+    constraint = violable.constraint
+    if constraint.sqlstate is None:
+        return False
+    if constraint.kind == Kind.NOT_NULL:
+        table: sa.Table = violable.model.__table__
+        return not any(fills_when_none(table, name) for name in constraint.columns)
+    return True
+
+
+def fills_when_none(table: sa.Table, column: str) -> bool:
+    """Whether a None for this column means "let the default fill it": a Python or server
+    default, or an autoincrementing primary key (``id: int | None = Field(default=None,
+    primary_key=True)``, the usual SQLModel pattern)."""
+    col = table.c[column]
+    return (col.default is not None or col.server_default is not None
+            or table.autoincrement_column is col)
+
+
+@dataclass(frozen=True)
+class ForeignKeyTarget:
+    """A foreign key between two mapped models, with the action the metadata declares."""
+
+    child: type[Any]
+    parent: type[Any]
+    constraint: sa.ForeignKeyConstraint
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.constraint.columns)
+
+    @property
+    def ondelete(self) -> str:
+        return (self.constraint.ondelete or "NO ACTION").upper()
+
+    @property
+    def name(self) -> str:
+        return str(self.constraint.name)
+
+    @property
+    def test_id(self) -> str:
+        return f"{self.child.__table__.name}.{','.join(self.columns)}->{self.parent.__table__.name}"
+
+
+def foreign_keys(models: list[type[Any]]) -> list[ForeignKeyTarget]:
+    """Every FK whose both ends are among ``models`` (self-references included)."""
+    by_table = {model.__table__.name: model for model in models}
+    found = []
+    for child in models:
+        for fk in child.__table__.foreign_key_constraints:
+            parent = by_table.get(fk.referred_table.name)
+            if parent is not None:
+                found.append(ForeignKeyTarget(child, parent, fk))
+    return found

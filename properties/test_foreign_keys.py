@@ -1,0 +1,201 @@
+"""Foreign keys and ON DELETE: deleting a parent through the ORM (``session.delete``) and
+through SQL (``DELETE``) must end in the same state, the state the models declare (CASCADE
+removes the children, SET NULL nulls them, RESTRICT / NO ACTION refuses), and where the
+database does the work the ORM must leave it to the database (no loading or deleting children
+one by one, no nulling of FKs before the DELETE).
+
+Catches: ORM cascade without the database's ON DELETE CASCADE; a database cascade with the ORM
+nulling FKs first; ``passive_deletes`` missing (N+1 statements); a dropped FK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from properties.checks import Tallies, Tally, attempt, insert_instance
+from properties.findings import Finding
+from properties.harness import Sandbox, sqlstate_of
+from properties.report import Ledger
+from properties.targets import ForeignKeyTarget
+from strategies import graphs
+
+pytestmark = pytest.mark.filterwarnings("ignore::strategies.SkippedConstraintWarning")
+
+_GONE = "gone"
+
+
+@dataclass(frozen=True)
+class DeleteOutcome:
+    """What deleting the parent did: refused (SQLSTATE), and each child's FK afterwards."""
+
+    refused: str | None
+    children: tuple[Any, ...]  # per child: "gone" or its FK values after the delete
+
+    def describe(self) -> str:
+        if self.refused:
+            return f"refused with SQLSTATE {self.refused}"
+        gone = sum(state == _GONE for state in self.children)
+        nulled = sum(state != _GONE and all(v is None for v in state) for state in self.children)
+        kept = len(self.children) - gone - nulled
+        return f"parent deleted; children removed: {gone}, FK nulled: {nulled}, kept: {kept}"
+
+
+def _expected(action: str, n_children: int) -> str:
+    if action == "CASCADE":
+        return f"parent deleted; children removed: {n_children}, FK nulled: 0, kept: 0"
+    if action == "SET NULL":
+        return f"parent deleted; children removed: 0, FK nulled: {n_children}, kept: 0"
+    return "refused with SQLSTATE 23503"
+
+
+def _rule(fk: ForeignKeyTarget) -> str:
+    return f"{fk.name} ON DELETE {fk.ondelete}"
+
+
+@pytest.fixture
+def fk_tally(fk_target: ForeignKeyTarget, coverage_ledger: Ledger, tallies: Tallies) -> Tally:
+    """Declares this FK's ON DELETE rule in the report; its counts become SC-008."""
+    coverage_ledger.declare(fk_target.child.__table__.name, ",".join(fk_target.columns),
+                            _rule(fk_target), "on_delete", ["metadata", "orm"])
+    return tallies["SC-008"]
+
+
+def _children_state(db: Sandbox, fk: ForeignKeyTarget, child_keys: list[tuple[Any, ...]]
+                    ) -> tuple[Any, ...]:
+    table: sa.Table = fk.child.__table__
+    pk = list(table.primary_key.columns)
+    fk_columns = [table.c[name] for name in fk.columns]
+    states = []
+    for key in child_keys:
+        row = db.connection.execute(
+            sa.select(*fk_columns).where(*(c == v for c, v in zip(pk, key, strict=True)))
+        ).first()
+        states.append(_GONE if row is None else tuple(row))
+    return tuple(states)
+
+
+@dataclass
+class _StatementLog:
+    statements: list[str]
+
+    def touching(self, table: str) -> list[str]:
+        needles = (f"FROM {table} ", f"FROM {table}\n", f"UPDATE {table} ", f"INTO {table} ")
+        return [s for s in self.statements if any(n in s + " " for n in needles)]
+
+
+def _delete_via_sql(db: Sandbox, fk: ForeignKeyTarget, parent_key: tuple[Any, ...],
+                    child_keys: list[tuple[Any, ...]]) -> DeleteOutcome:
+    parent: sa.Table = fk.parent.__table__
+    where = [c == v for c, v in zip(parent.primary_key.columns, parent_key, strict=True)]
+    savepoint = db.connection.begin_nested()
+    try:
+        outcome = attempt(db, parent.delete().where(*where))
+        return DeleteOutcome(outcome.sqlstate, _children_state(db, fk, child_keys))
+    finally:
+        savepoint.rollback()
+
+
+def _delete_via_orm(db: Sandbox, fk: ForeignKeyTarget, parent_key: tuple[Any, ...],
+                    child_keys: list[tuple[Any, ...]]) -> tuple[DeleteOutcome, _StatementLog]:
+    log = _StatementLog([])
+
+    def remember(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        log.statements.append(statement)
+
+    savepoint = db.connection.begin_nested()
+    session = db.session()
+    refused: str | None = None
+    try:
+        instance = session.get(fk.parent, parent_key if len(parent_key) > 1 else parent_key[0])
+        assert instance is not None, "the parent row just inserted is missing"
+        event.listen(db.connection, "before_cursor_execute", remember)
+        try:
+            session.delete(instance)
+            session.flush()
+        except DBAPIError as error:
+            refused = sqlstate_of(error) or "driver error"
+        except SQLAlchemyError as error:  # e.g. "blank-out primary key" while nulling FKs
+            refused = f"refused by the ORM ({type(error).__name__}: {error})"
+        finally:
+            event.remove(db.connection, "before_cursor_execute", remember)
+        # Read while the session's savepoint is still open: closing the session rolls it back.
+        return DeleteOutcome(refused, _children_state(db, fk, child_keys)), log
+    finally:
+        session.close()
+        if savepoint.is_active:
+            savepoint.rollback()
+
+
+def _fail(ledger: Ledger, tally: Tally, fk: ForeignKeyTarget, what: str) -> None:
+    tally.ok = False
+    finding = Finding(fk.child.__table__.name, ",".join(fk.columns), _rule(fk),
+                      ["metadata", "orm"], what)
+    ledger.finding(finding.table, finding.column, finding.rule, finding.what)
+    pytest.fail(str(finding), pytrace=False)
+
+
+@given(data=st.data())
+def test_orm_and_sql_deletes_agree_with_the_declared_on_delete(
+        db: Sandbox, fk_target: ForeignKeyTarget, coverage_ledger: Ledger, fk_tally: Tally,
+        data: st.DataObject) -> None:
+    child_table: sa.Table = fk_target.child.__table__
+    parent_table: sa.Table = fk_target.parent.__table__
+    rows = data.draw(graphs([fk_target.child], min_rows={child_table.name: 1,
+                                                        parent_table.name: 1}), label="rows")
+    children: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []  # (child pk, its FK values)
+    for instance in rows:
+        _, outcome = insert_instance(db, instance)
+        assume(outcome.stored)  # valid rows refused are the constraint properties' finding
+        assert outcome.row is not None
+        if type(instance).__table__ is child_table:
+            mapping = outcome.row._mapping
+            fk_values = tuple(mapping[child_table.c[c]] for c in fk_target.columns)
+            if all(v is not None for v in fk_values):
+                pk = tuple(mapping[c] for c in child_table.primary_key.columns)
+                children.append((pk, fk_values))
+    assume(children)
+    referenced = [parent_table.c[e.column.name] for e in fk_target.constraint.elements]
+    parent_key_values = children[0][1]
+    parent_row = db.connection.execute(
+        sa.select(*parent_table.primary_key.columns).where(
+            *(c == v for c, v in zip(referenced, parent_key_values, strict=True)))).one()
+    parent_key = tuple(parent_row)
+    mine = [pk for pk, values in children if values == parent_key_values]
+    if fk_target.child is fk_target.parent:
+        mine = [pk for pk in mine if pk != parent_key]  # the parent itself is not its child
+        assume(mine)
+
+    expected = _expected(fk_target.ondelete, len(mine))
+    via_sql = _delete_via_sql(db, fk_target, parent_key, mine)
+    via_orm, log = _delete_via_orm(db, fk_target, parent_key, mine)
+    fk_tally.add("parent deletes via SQL and ORM")
+    fk_tally.add("children", len(mine))
+    if via_sql.describe() != expected:
+        _fail(coverage_ledger, fk_tally, fk_target,
+              f"the models declare ON DELETE {fk_target.ondelete}, so deleting a "
+              f"{parent_table.name} row should give '{expected}', but SQL DELETE gave "
+              f"'{via_sql.describe()}'")
+    if via_orm.describe() != via_sql.describe():
+        _fail(coverage_ledger, fk_tally, fk_target,
+              f"session.delete() gave '{via_orm.describe()}' but SQL DELETE gave "
+              f"'{via_sql.describe()}' (the ORM relationship's cascade disagrees with the "
+              "database's ON DELETE)")
+    own_work = log.touching(child_table.name)
+    if (fk_target.ondelete in ("CASCADE", "SET NULL") and fk_target.child is not fk_target.parent
+            and own_work):
+        _fail(coverage_ledger, fk_tally, fk_target,
+              f"the database does ON DELETE {fk_target.ondelete}, yet session.delete() sent "
+              f"{len(own_work)} statement(s) on {child_table.name} itself (first: "
+              f"{' '.join(own_work[0].split())[:120]}); set passive_deletes=True on the "
+              "relationship so the ORM lets the database do it")
+    fk_tally.add("agreed")
+    coverage_ledger.count(child_table.name, ",".join(fk_target.columns), _rule(fk_target),
+                          valid=1)

@@ -1,0 +1,199 @@
+"""Timestamps: stored as timestamptz, filled by the database when a client omits them (ORM and
+raw SQL), ``created_at <= updated_at``, and an update from any client moves ``updated_at``
+forward while ``created_at`` stays what it was.
+
+Generic over every datetime column of the models under test; the update rules apply to tables
+with both ``created_at`` and ``updated_at`` columns (the common convention).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from properties.checks import Tallies, Tally, attempt, insert_statement, record_of
+from properties.findings import Finding
+from properties.harness import Sandbox
+from properties.report import Ledger
+from properties.targets import is_reference_backend
+from strategies import valid
+
+pytestmark = pytest.mark.filterwarnings("ignore::strategies.SkippedConstraintWarning")
+
+
+def _datetime_columns(table: sa.Table) -> list[sa.Column[Any]]:
+    return [c for c in table.columns if isinstance(c.type, sa.DateTime)]
+
+
+def _fail(ledger: Ledger, tally: Tally | None, finding: Finding) -> None:
+    if tally is not None:
+        tally.ok = False
+    ledger.declare(finding.table, finding.column, finding.rule, "timestamp",
+                   list(finding.layers))
+    ledger.finding(finding.table, finding.column, finding.rule, finding.what)
+    pytest.fail(str(finding), pytrace=False)
+
+
+@pytest.fixture
+def timestamp_tally(tallies: Tallies) -> Tally:
+    """This test's counts for SC-007 (timestamps auto-populated)."""
+    return tallies["SC-007"]
+
+
+def test_datetime_columns_are_timestamptz(db: Sandbox, table_model: type[Any],
+                                          coverage_ledger: Ledger) -> None:
+    table: sa.Table = table_model.__table__
+    live: dict[str, str] = dict(db.connection.execute(sa.text(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = :t"), {"t": table.name}).all())
+    for column in _datetime_columns(table):
+        if not column.type.timezone:  # type: ignore[attr-defined]
+            _fail(coverage_ledger, None, Finding(
+                table.name, column.name, "timestamptz", ["metadata"],
+                "the model maps it to DateTime(timezone=False): aware datetimes lose their "
+                "offset; use DateTime(timezone=True)"))
+        if live.get(column.name) != "timestamp with time zone":
+            _fail(coverage_ledger, None, Finding(
+                table.name, column.name, "timestamptz", ["database"],
+                f"the database column is '{live.get(column.name)}', not 'timestamp with time "
+                "zone': instants are stored without their offset"))
+
+
+def _omitted_defaults(table: sa.Table) -> list[sa.Column[Any]]:
+    return [c for c in _datetime_columns(table) if c.server_default is not None]
+
+
+def _parents_for(db: Sandbox, model: type[Any], data: st.DataObject
+                 ) -> dict[str | tuple[str, ...], list[Any]]:
+    """Existing parent keys for each FK column of ``model``, made with valid rows."""
+    from strategies import graphs
+
+    table: sa.Table = model.__table__
+    rows = data.draw(graphs([model], min_rows={table.name: 1}, max_rows=1), label="parents")
+    parents: dict[str | tuple[str, ...], list[Any]] = {}
+    for instance in rows:
+        if type(instance) is model:
+            continue
+        outcome = attempt(db, insert_statement(type(instance).__table__, record_of(instance)))
+        assume(outcome.stored)
+    for fk in table.foreign_keys:
+        ref = fk.column
+        keys = db.connection.execute(sa.select(ref).limit(5)).scalars().all()
+        parents[fk.parent.name] = list(keys)
+    return parents
+
+
+@given(data=st.data())
+def test_database_fills_omitted_timestamps(
+        db: Sandbox, table_model: type[Any], coverage_ledger: Ledger, timestamp_tally: Tally,
+        data: st.DataObject) -> None:
+    table: sa.Table = table_model.__table__
+    filled = _omitted_defaults(table)
+    if not filled:
+        pytest.skip(f"{table.name} has no datetime column with a server default")
+    parents = _parents_for(db, table_model, data)
+    instance = data.draw(valid(table_model, parents=parents), label="row")
+    record = {k: v for k, v in record_of(instance).items()
+              if k not in {c.name for c in filled}}
+    via = data.draw(st.sampled_from(["sql", "orm"]), label="client")
+    if via == "sql":
+        outcome = attempt(db, insert_statement(table, record).returning(*table.c))
+        assume(outcome.stored)
+        assert outcome.row is not None
+        stored = outcome.row._mapping
+        values = {c.name: stored[c] for c in filled}
+    else:
+        session = db.session()
+        obj = table_model(**{a.key: record.get(a.columns[0].name)
+                             for a in sa.inspect(table_model).column_attrs
+                             if a.columns[0].name in record})
+        session.add(obj)
+        session.flush()
+        session.refresh(obj)
+        values = {c.name: getattr(obj, sa.inspect(table_model).get_property_by_column(c).key)
+                  for c in filled}
+    timestamp_tally.add(f"{via} inserts with timestamps omitted")
+    for name, value in values.items():
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            _fail(coverage_ledger, timestamp_tally, Finding(
+                table.name, name, "server default", ["metadata", "database"],
+                f"a {via} insert that omits {name} reads back {value!r}: expected an aware "
+                "datetime filled by the database"))
+    if "created_at" in values and "updated_at" in values and \
+            values["created_at"] > values["updated_at"]:
+        _fail(coverage_ledger, timestamp_tally, Finding(
+            table.name, "created_at,updated_at", "created_at <= updated_at", ["database"],
+            f"filled with created_at {values['created_at']} after updated_at "
+            f"{values['updated_at']}"))
+    timestamp_tally.add("filled, aware and ordered")
+
+
+def _has_update_rule(model: type[Any]) -> bool:
+    names = set(model.__table__.c.keys())
+    return {"created_at", "updated_at"} <= names
+
+
+def _touchable_column(table: sa.Table) -> sa.Column[Any]:
+    """A column an UPDATE can set to itself (fires BEFORE UPDATE triggers, changes nothing)."""
+    for column in table.columns:
+        if not column.primary_key and not isinstance(column.type, sa.DateTime):
+            return column
+    return next(iter(table.primary_key.columns))
+
+
+@given(data=st.data())
+def test_updates_advance_updated_at_and_keep_created_at(
+        db: Sandbox, table_model: type[Any], coverage_ledger: Ledger, timestamp_tally: Tally,
+        data: st.DataObject) -> None:
+    table: sa.Table = table_model.__table__
+    if not _has_update_rule(table_model):
+        pytest.skip(f"{table.name} has no created_at/updated_at pair")
+    parents = _parents_for(db, table_model, data)
+    instance = data.draw(valid(table_model, parents=parents), label="row")
+    outcome = attempt(db, insert_statement(table, record_of(instance)).returning(*table.c))
+    assume(outcome.stored)
+    assert outcome.row is not None
+    before = outcome.row._mapping
+    where = [c == before[c] for c in table.primary_key.columns]
+    touched = _touchable_column(table)
+    via = data.draw(st.sampled_from(["sql", "sql rewriting both", "orm"]), label="client")
+    if via == "orm":
+        session = db.session()
+        key = tuple(before[c] for c in table.primary_key.columns)
+        obj = session.get(table_model, key if len(key) > 1 else key[0])
+        prop = sa.inspect(table_model).get_property_by_column(touched)
+        sa.orm.attributes.flag_modified(obj, prop.key)
+        session.flush()
+        session.expire(obj)
+    else:
+        values: dict[str, Any] = {touched.name: touched}
+        if via == "sql rewriting both":
+            values.update(created_at=table.c.created_at - dt.timedelta(days=3),
+                          updated_at=table.c.updated_at - dt.timedelta(days=3))
+        db.connection.execute(table.update().where(*where).values(values))
+    after = db.connection.execute(
+        sa.select(table.c.created_at, table.c.updated_at).where(*where)).one()
+    timestamp_tally.add(f"{via} updates")
+    if after.created_at != before[table.c.created_at]:
+        _fail(coverage_ledger, timestamp_tally, Finding(
+            table.name, "created_at", "created_at is immutable", ["database"],
+            f"a {via} update changed created_at from {before[table.c.created_at]} to "
+            f"{after.created_at}"))
+    if not after.updated_at > before[table.c.updated_at]:
+        _fail(coverage_ledger, timestamp_tally, Finding(
+            table.name, "updated_at", "updated_at advances on update", ["database"],
+            f"a {via} update left updated_at at {after.updated_at} (was "
+            f"{before[table.c.updated_at]}): it must move forward on every update"))
+    timestamp_tally.add("advanced, created_at kept")
+
+
+def test_messages_have_no_updated_at(pytestconfig: pytest.Config, target_metadata: sa.MetaData
+                                     ) -> None:
+    if not is_reference_backend(pytestconfig):
+        pytest.skip("app-specific: the reference backend's messages table is append-only")
+    assert "updated_at" not in target_metadata.tables["messages"].c

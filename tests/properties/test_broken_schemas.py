@@ -1,0 +1,89 @@
+"""Each deliberately broken schema makes the properties fail with a finding that names the
+right table, column and constraint; the unbroken schema passes the same selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from properties.harness import DatabaseFactory
+
+from .conftest import REPO, broken_dump, copy_models_with, run_properties
+
+CONSTRAINTS = str(REPO / "properties" / "test_constraints.py")
+FOREIGN_KEYS = str(REPO / "properties" / "test_foreign_keys.py")
+TIMESTAMPS = str(REPO / "properties" / "test_timestamps.py")
+
+# (id, SQL appended to the reference dump, properties file, -k selection, expected finding)
+BROKEN = [
+    ("title widened to TEXT", "ALTER TABLE tasks ALTER COLUMN title TYPE text;",
+     CONSTRAINTS, "violations and tasks.title:varchar",
+     "FINDING tasks.title [varchar(200)"),
+    ("NOT NULL dropped", "ALTER TABLE tasks ALTER COLUMN title DROP NOT NULL;",
+     CONSTRAINTS, "violations and tasks.title:NOT",
+     "FINDING tasks.title [NOT NULL"),
+    ("not-blank CHECK dropped", "ALTER TABLE tasks DROP CONSTRAINT ck_tasks_title_not_blank;",
+     CONSTRAINTS, "violations and tasks.title:ck_tasks_title_not_blank",
+     "FINDING tasks.title [ck_tasks_title_not_blank"),
+    ("enum stored by name",
+     "ALTER TYPE message_role RENAME VALUE 'user' TO 'USER';\n"
+     "ALTER TYPE message_role RENAME VALUE 'assistant' TO 'ASSISTANT';",
+     CONSTRAINTS, "valid_rows and messages",
+     "FINDING messages.role"),
+    ("ON DELETE CASCADE removed",
+     "ALTER TABLE tasks DROP CONSTRAINT fk_tasks_user_id_users, ADD CONSTRAINT "
+     "fk_tasks_user_id_users FOREIGN KEY (user_id) REFERENCES users(id);",
+     FOREIGN_KEYS, "tasks.user_id",
+     "FINDING tasks.user_id [fk_tasks_user_id_users ON DELETE CASCADE"),
+    ("FK dropped", "ALTER TABLE tasks DROP CONSTRAINT fk_tasks_user_id_users;",
+     CONSTRAINTS, "violations and tasks.user_id:fk",
+     "FINDING tasks.user_id [fk_tasks_user_id_users"),
+    ("updated_at not advanced by SQL updates",
+     "DROP TRIGGER tasks_timestamps_before_update ON tasks;",
+     TIMESTAMPS, "updates_advance and tasks",
+     "FINDING tasks.updated_at [updated_at advances on update"),
+    ("naive timestamp",
+     "ALTER TABLE tasks ALTER COLUMN created_at TYPE timestamp without time zone, "
+     "ALTER COLUMN updated_at TYPE timestamp without time zone;",
+     TIMESTAMPS, "timestamptz and tasks",
+     "FINDING tasks.created_at [timestamptz"),
+]
+
+
+def _output(result: object) -> str:
+    return str(getattr(result, "stdout", "")) + str(getattr(result, "stderr", ""))
+
+
+def test_the_unbroken_schema_passes_every_selection(
+        tmp_path: Path, pg_server: DatabaseFactory, reference_dump: str) -> None:
+    schema = broken_dump(tmp_path, reference_dump, "-- nothing broken")
+    for _, _, path, selection, _ in BROKEN:
+        result = run_properties(tmp_path, pg_server, path, "-k", selection,
+                                "--schema", f"sql:{schema}")
+        assert result.returncode == 0, f"{path} -k {selection!r}:\n{_output(result)[-3000:]}"
+
+
+@pytest.mark.parametrize(("alteration", "path", "selection", "finding"),
+                         [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN])
+def test_broken_schema_is_caught_with_a_finding(
+        tmp_path: Path, pg_server: DatabaseFactory, reference_dump: str, alteration: str,
+        path: str, selection: str, finding: str) -> None:
+    schema = broken_dump(tmp_path, reference_dump, alteration)
+    result = run_properties(tmp_path, pg_server, path, "-k", selection,
+                            "--schema", f"sql:{schema}")
+    output = _output(result)
+    assert result.returncode == 1, output[-3000:]
+    assert finding in output, output[-3000:]
+    assert (tmp_path / ".schemafuzz" / "coverage.md").read_text().count("FINDING") >= 1
+
+
+def test_passive_deletes_removed_is_caught(tmp_path: Path, pg_server: DatabaseFactory) -> None:
+    models = copy_models_with(tmp_path, '"passive_deletes": True', '"passive_deletes": False')
+    result = run_properties(tmp_path, pg_server, FOREIGN_KEYS, "--models", models,
+                            "--schema", "metadata")
+    output = _output(result)
+    assert result.returncode == 1, output[-3000:]
+    assert "set passive_deletes=True" in output, output[-3000:]
+    assert "FINDING messages.conversation_id [fk_messages_conversation_id_conversations" \
+        in output or "FINDING tasks.user_id [fk_tasks_user_id_users" in output, output[-3000:]
