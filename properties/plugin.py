@@ -42,6 +42,7 @@ from properties.harness import (
     register_profiles,
 )
 from properties.harness.recorder import write_repro_script
+from properties.migrations.environment import ALEMBIC_ENVS
 from properties.report import Ledger, summary_lines, write_reports
 from properties.report.validation import validation_summary_lines, write_validation_report
 
@@ -56,6 +57,9 @@ _RUN_ID_KEY = pytest.StashKey[str]()  # set in the xdist controller: whose parts
 
 register_profiles()
 
+# Progress lines and the time budget of deep runs (SCHEMAFUZZ_BUDGET_MINUTES).
+pytest_plugins = ["properties.progress"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("schemafuzz", "schema fuzzing against PostgreSQL")
@@ -68,6 +72,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="module that defines the SQLModel models (default backend.app.models)")
     group.addoption("--alembic-ini", default=None, metavar="PATH",
                     help="alembic.ini of the app under test (default backend/alembic.ini)")
+    group.addoption("--alembic-env", default=None, metavar="WHICH", choices=ALEMBIC_ENVS,
+                    help="which env.py runs the --alembic-ini revisions: project (default: the "
+                    "project's own, which must use config.attributes['connection']) or suite "
+                    "(the suite's generic env.py, for an env.py that needs the app's settings)")
     group.addoption("--schema", default=None, metavar="HOW",
                     help="how to build the schema under test: migrations (default), metadata "
                     "(create_all) or sql:PATH (e.g. a pg_dump --schema-only)")
@@ -264,7 +272,8 @@ def _build_schema_database(config: pytest.Config, factory: DatabaseFactory) -> U
     metadata = _metadata_of(_import_models(config))
     url = factory.create_database()
     try:
-        build_schema(url, spec, metadata, _alembic_ini_of(config))
+        build_schema(url, spec, metadata, _alembic_ini_of(config),
+                     alembic_env=config.getoption("alembic_env") or "project")
     except HarnessError:
         factory.drop_database(url)
         raise
@@ -396,7 +405,8 @@ def _per_example(inner: Callable[..., Any]) -> Callable[..., Any]:
 def _replay_advice(item: pytest.Item) -> str:
     config = item.config
     options = [f"--{name.replace('_', '-')} {config.getoption(name)}"
-               for name in ("models", "alembic_ini", "schema") if config.getoption(name)]
+               for name in ("models", "alembic_ini", "alembic_env", "schema")
+               if config.getoption(name)]
     if _db_url(config):
         options.append("--db-url URL")
     return " ".join([f"pytest '{item.nodeid}'", *options])
@@ -410,6 +420,11 @@ def _how_to_build(config: pytest.Config) -> str:
         return (f"createdb repro && python -c \"import sqlalchemy as sa, {_models_name(config)} "
                 "as m; from sqlmodel import SQLModel; md = getattr(m, 'metadata', "
                 "SQLModel.metadata); md.create_all(sa.create_engine('postgresql:///repro'))\"")
+    if config.getoption("alembic_env") == "suite":
+        return (f"createdb repro && python -c \"from pathlib import Path; from sqlalchemy import "
+                "make_url; from properties.migrations import MigrationRunner as R; "
+                f"R(Path('{_alembic_ini_of(config)}'), make_url('postgresql:///repro'), "
+                "env='suite').upgrade()\"")
     return (f"createdb repro && DATABASE_URL=postgresql:///repro alembic -c "
             f"{_alembic_ini_of(config)} upgrade head")
 

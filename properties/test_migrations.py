@@ -8,6 +8,8 @@ terminal summary.
 
 The project's env.py receives the database twice: ``sqlalchemy.url`` (main option) and an open
 connection in ``config.attributes["connection"]``; it must run on that connection when given.
+An env.py that cannot (it needs the app's own settings) is bypassed with ``--alembic-env
+suite``: the project's revisions then run through the suite's generic env.py.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from properties.migrations import (
+    AlembicEnv,
     MigrationRunner,
     SchemaMismatchError,
     attribute_differences,
@@ -34,11 +37,22 @@ from properties.migrations import (
     compare_schema,
     create_models_schema,
     diff_catalogues,
+    parse_alembic_env,
     record_timings,
     snapshot,
 )
 from properties.migrations.catalogue import Catalogue
 from properties.migrations.diff import Difference
+from properties.report import Ledger
+from properties.report.criteria import measuring
+
+
+def _alembic_env(config: pytest.Config) -> AlembicEnv:
+    """``--alembic-env`` (the plugin's option; ``project`` where it is not registered)."""
+    try:
+        return parse_alembic_env(config.getoption("alembic_env", default=None))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def _revisions_for(config: pytest.Config) -> list[str]:
@@ -48,7 +62,8 @@ def _revisions_for(config: pytest.Config) -> list[str]:
     try:
         from sqlalchemy.engine import make_url
 
-        return MigrationRunner(ini.resolve(), make_url("postgresql://unused")).revisions()
+        return MigrationRunner(ini.resolve(), make_url("postgresql://unused"),
+                               env=_alembic_env(config)).revisions()
     except Exception:
         # An unreadable or branched history: one test id, whose run reports the real error.
         return ["<history>"]
@@ -84,9 +99,11 @@ def migration_timings(pytestconfig: pytest.Config, alembic_ini: Path) -> Iterato
 
 
 @pytest.fixture
-def runner(alembic_ini: Path, fresh_db_url: Any) -> Iterator[MigrationRunner]:
+def runner(pytestconfig: pytest.Config, alembic_ini: Path, fresh_db_url: Any,
+           target_metadata: Any) -> Iterator[MigrationRunner]:
     """A MigrationRunner over the project under test and an empty database."""
-    migration_runner = MigrationRunner(alembic_ini, fresh_db_url)
+    migration_runner = MigrationRunner(alembic_ini, fresh_db_url, env=_alembic_env(pytestconfig),
+                                       target_metadata=target_metadata)
     yield migration_runner
     migration_runner.dispose()
 
@@ -97,19 +114,26 @@ def test_single_head(runner: MigrationRunner) -> None:
 
 
 def test_upgrade_head_from_empty(
-    runner: MigrationRunner, migration_timings: dict[str, float]
+    runner: MigrationRunner, migration_timings: dict[str, float], coverage_ledger: Ledger,
+    request: pytest.FixtureRequest,
 ) -> None:
     """`upgrade head` succeeds on an empty database, one revision at a time."""
-    migration_timings["upgrade head"] = check_upgrade_from_empty(runner)
-    assert runner.current() == runner.revisions()[-1]
+    with measuring(coverage_ledger, "SC-010", request.node.nodeid) as sc:
+        migration_timings["upgrade head"] = check_upgrade_from_empty(runner)
+        sc.figure = (f"upgrade head from empty ({len(runner.revisions())} revisions): "
+                     f"{migration_timings['upgrade head'] * 1000:.0f} ms")
+        assert runner.current() == runner.revisions()[-1]
 
 
 def test_downgrade_base_leaves_empty_schema(
-    runner: MigrationRunner, migration_timings: dict[str, float]
+    runner: MigrationRunner, migration_timings: dict[str, float], coverage_ledger: Ledger,
+    request: pytest.FixtureRequest,
 ) -> None:
     """`downgrade base` from head succeeds and leaves nothing behind but alembic_version."""
     runner.upgrade("head")
-    migration_timings["downgrade base"] = runner.downgrade("base")
+    with measuring(coverage_ledger, "SC-010", request.node.nodeid) as sc:
+        migration_timings["downgrade base"] = runner.downgrade("base")
+        sc.figure = f"downgrade base from head: {migration_timings['downgrade base'] * 1000:.0f} ms"
     with runner.connect() as connection:
         left = diff_catalogues(Catalogue(), snapshot(connection), "empty database",
                                "after downgrade base")
@@ -118,11 +142,16 @@ def test_downgrade_base_leaves_empty_schema(
 
 
 def test_each_revision_up_down_up_leaves_no_trace(
-    runner: MigrationRunner, migration_timings: dict[str, float]
+    runner: MigrationRunner, migration_timings: dict[str, float], coverage_ledger: Ledger,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Each revision: up, down, up; the downgrade restores the catalogue exactly (tables,
     indexes, constraints, enum types, functions, triggers) and the re-upgrade rebuilds it."""
-    for revision, seconds in check_each_revision_round_trip(runner).items():
+    with measuring(coverage_ledger, "SC-005", request.node.nodeid) as sc:
+        round_trips = check_each_revision_round_trip(runner)
+        sc.figure = (f"{len(round_trips)} revisions up/down/up: catalogue restored exactly "
+                     "after each downgrade")
+    for revision, seconds in round_trips.items():
         migration_timings[f"downgrade {revision}"] = seconds
 
 
@@ -132,14 +161,18 @@ def test_pytest_alembic_up_down_consistency(runner: MigrationRunner) -> None:
 
 
 def test_pytest_alembic_model_definitions_match_ddl(
-    runner: MigrationRunner, target_metadata: Any
+    runner: MigrationRunner, target_metadata: Any, coverage_ledger: Ledger,
+    request: pytest.FixtureRequest,
 ) -> None:
     """pytest-alembic's test_model_definitions_match_ddl: `alembic check` through env.py."""
-    check_model_definitions_match_ddl(runner, target_metadata)
+    with measuring(coverage_ledger, "SC-001", request.node.nodeid) as sc:
+        check_model_definitions_match_ddl(runner, target_metadata)
+        sc.figure = "alembic autogenerate after upgrade head: no differences from the models"
 
 
 def test_schema_equals_models(
-    runner: MigrationRunner, pg_server: Any, target_metadata: Any
+    runner: MigrationRunner, pg_server: Any, target_metadata: Any, coverage_ledger: Ledger,
+    request: pytest.FixtureRequest,
 ) -> None:
     """After `upgrade head` the live schema equals the models' `create_all` schema: Alembic's
     compare_metadata, plus the catalogue (CHECKs, ON DELETE, enum labels, timestamptz, server
@@ -159,19 +192,32 @@ def test_schema_equals_models(
         pg_server.drop_database(models_url)
     if differences:
         # Name the revision behind each difference, replaying the history on a scratch database.
-        scratch = MigrationRunner(runner.alembic_ini, pg_server.create_database())
+        scratch = runner.on(pg_server.create_database())
         try:
             culprits = attribute_differences(scratch, differences)
         finally:
             scratch.dispose()
             pg_server.drop_database(scratch.url)
-        raise SchemaMismatchError(differences, culprits)
+        error = SchemaMismatchError(differences, culprits)
+        coverage_ledger.measure("SC-001", passed=False, measured_by=request.node.nodeid,
+                                figure=f"{len(differences)} differences: {str(error)[:600]}")
+        raise error
+    coverage_ledger.measure(
+        "SC-001", passed=True, measured_by=request.node.nodeid,
+        figure=f"live catalogue after upgrade head equals create_all of the models: 0 "
+        f"differences over {len(target_metadata.tables)} tables")
 
 
-def test_data_preservation(runner: MigrationRunner, revision: str) -> None:
+def test_data_preservation(
+    runner: MigrationRunner, revision: str, coverage_ledger: Ledger,
+    request: pytest.FixtureRequest,
+) -> None:
     """Rows generated for the schema at each revision (boundary rows first: max-length and
     astral strings, many children) survive `upgrade head` and the downgrade back, equal."""
     examples = max(3, min(60, settings().max_examples // 6))
-    report = check_data_preservation(runner, revision, max_examples=examples)
-    assert report.rows > 0, f"no rows could be generated at revision {revision}: {report.notes}"
-    assert not report.notes, report.notes
+    with measuring(coverage_ledger, "SC-005", request.node.nodeid) as sc:
+        report = check_data_preservation(runner, revision, max_examples=examples)
+        sc.figure = (f"revision {revision}: {report.rows} generated rows survived upgrade head "
+                     "and the downgrade back, equal")
+        assert report.rows > 0, f"no rows could be generated at revision {revision}: {report.notes}"
+        assert not report.notes, report.notes

@@ -53,7 +53,8 @@ def _scrub(text: str, url: URL) -> str:
     return text
 
 
-def _upgrade_head(url: URL, alembic_ini: Path) -> None:
+def _upgrade_head(url: URL, alembic_ini: Path, alembic_env: str = "project",
+                  metadata: sa.MetaData | None = None) -> None:
     # Imported here: Alembic is only needed for this way of building the schema.
     from alembic import command
     from alembic.config import Config
@@ -66,6 +67,12 @@ def _upgrade_head(url: URL, alembic_ini: Path) -> None:
     config = Config(str(alembic_ini))
     config.set_main_option("sqlalchemy.url",
                            url.render_as_string(hide_password=False).replace("%", "%%"))
+    if alembic_env == "suite":
+        # --alembic-env suite: the project's revisions, the suite's generic env.py.
+        from properties.migrations.environment import use_suite_env
+
+        use_suite_env(config)
+        config.attributes["target_metadata"] = metadata
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as connection:
@@ -121,13 +128,15 @@ def _run_sql_file(url: URL, path: Path) -> None:
         raise HarnessError(f"--schema sql:{path} failed: {_scrub(detail, url)[:1200]}")
 
 
-def build_schema(url: URL, spec: SchemaSpec, metadata: sa.MetaData, alembic_ini: Path) -> None:
-    """Build the schema under test into the (empty) database at ``url``.
+def build_schema(url: URL, spec: SchemaSpec, metadata: sa.MetaData, alembic_ini: Path,
+                 alembic_env: str = "project") -> None:
+    """Build the schema under test into the (empty) database at ``url``; ``alembic_env``
+    (``project`` or ``suite``) chooses the env.py that runs the migrations.
 
     Raises HarnessError naming the step that failed, with the database error, password masked.
     """
     if spec.kind == "migrations":
-        _upgrade_head(url, alembic_ini)
+        _upgrade_head(url, alembic_ini, alembic_env, metadata)
     elif spec.kind == "metadata":
         _create_all(url, metadata)
     else:

@@ -9,6 +9,7 @@ Public API (one concept per private module):
 * the standard checks (``checks``), several of them pytest-alembic's built-in tests.
 * :func:`check_data_preservation` (``preservation``) over a :class:`GraphSource` (``generate``).
 * :func:`record_timings` (``timing``).
+* :func:`use_suite_env` (``environment``): run a project's revisions with the suite's env.py.
 """
 
 from .attribution import attribute_differences
@@ -23,6 +24,13 @@ from .checks import (
     pytest_alembic_context,
 )
 from .diff import Difference, diff_catalogues
+from .environment import (
+    ALEMBIC_ENVS,
+    SUITE_ENV_DIR,
+    AlembicEnv,
+    parse_alembic_env,
+    use_suite_env,
+)
 from .generate import GraphSource, ParentRef, Plan, ReflectedGraphSource, UnsupportedColumnError
 from .preservation import (
     DataLossError,
@@ -36,7 +44,10 @@ from .schema import SchemaMismatchError, alembic_differences, compare_schema, cr
 from .timing import DEFAULT_TIMINGS_PATH, record_timings
 
 __all__ = [
+    "ALEMBIC_ENVS",
     "DEFAULT_TIMINGS_PATH",
+    "SUITE_ENV_DIR",
+    "AlembicEnv",
     "Catalogue",
     "DataLossError",
     "Difference",
@@ -63,8 +74,10 @@ __all__ = [
     "compare_schema",
     "create_models_schema",
     "diff_catalogues",
+    "parse_alembic_env",
     "pytest_alembic_context",
     "record_timings",
     "reflect_tables",
     "snapshot",
+    "use_suite_env",
 ]

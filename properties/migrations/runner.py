@@ -11,7 +11,9 @@ ways a conventional env.py reads it:
 Expectation for other projects: their env.py must use ``config.attributes["connection"]`` when
 it is set (running migrations on it, not on a new engine), or else the ``sqlalchemy.url`` main
 option, and must not override either from the environment. The runner commits after each
-command, so migrations run inside env.py's ``context.begin_transaction()`` are kept.
+command, so migrations run inside env.py's ``context.begin_transaction()`` are kept. A project
+whose env.py cannot do that runs with ``env="suite"`` (``--alembic-env suite``): its revisions,
+the suite's env.py (:mod:`.environment`), ``target_metadata`` from the runner.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
+
+from .environment import AlembicEnv, use_suite_env
 
 __all__ = ["MigrationError", "MigrationRunner", "MultipleHeadsError"]
 
@@ -66,13 +70,23 @@ class MultipleHeadsError(AssertionError):
 class MigrationRunner:
     """Run Alembic commands of the project at ``alembic_ini`` against the database at ``url``.
 
-    ``timings`` collects ``(label, seconds)`` of every timed command, for the report.
+    ``timings`` collects ``(label, seconds)`` of every timed command, for the report. ``env``
+    chooses the env.py (``"project"``: the project's; ``"suite"``: the suite's generic one, see
+    :mod:`.environment`); ``target_metadata`` is handed to env.py in
+    ``config.attributes["target_metadata"]`` (the suite's env.py needs it for ``alembic check``).
     """
 
     alembic_ini: Path
     url: URL
     timings: dict[str, float] = field(default_factory=dict)
     _engine: Engine | None = field(default=None, repr=False)
+    env: AlembicEnv = "project"
+    target_metadata: MetaData | None = field(default=None, repr=False)
+
+    def on(self, url: URL) -> MigrationRunner:
+        """Return a runner over the same project (and env, metadata) on another database."""
+        return MigrationRunner(self.alembic_ini, url, env=self.env,
+                               target_metadata=self.target_metadata)
 
     @property
     def engine(self) -> Engine:
@@ -102,6 +116,10 @@ class MigrationRunner:
             cfg.set_main_option(
                 "script_location", str((self.alembic_ini.parent / location).resolve())
             )
+        if self.env == "suite":
+            use_suite_env(cfg)
+        if self.target_metadata is not None:
+            cfg.attributes["target_metadata"] = self.target_metadata
         if connection is not None:
             cfg.attributes["connection"] = connection
         # Honoured by env.py files that guard fileConfig() with it (the reference backend does):

@@ -1,0 +1,1 @@
+"""A lending library: authors, books, loans (integers, decimals, unique, SET NULL / RESTRICT)."""

@@ -1,0 +1,2 @@
+"""A shop catalogue: nested categories (self-FK), products with a status enum stored by name
+and composite unique keys."""
