@@ -89,6 +89,19 @@ def _column_named_by(table: sa.Table, outcome: Outcome) -> str:
     return "?"
 
 
+def _advice(constraint: Constraint) -> str:
+    """How to make the model refuse what the database refuses, where there is a usual way."""
+    params = constraint.params
+    if constraint.kind == Kind.TYPE and "min" in params:
+        return (f" (bound the field: Field(ge={params['min']}, le={params['max']}), or use a "
+                "wider column type)")
+    if constraint.kind == Kind.MAX_LENGTH and "max" in params:
+        return f" (declare Field(max_length={params['max']}))"
+    if constraint.kind == Kind.NOT_NULL:
+        return " (the field is Optional in the model but NOT NULL in the database)"
+    return ""
+
+
 def _model_should_refuse(constraint: Constraint, table: Any) -> bool:
     """Whether a value breaking this database rule must also be refused by the model: rules
     about a single value, except NULL into a column whose default fills a None."""
@@ -139,7 +152,7 @@ def test_violations_are_refused_with_their_sqlstate(
     if _model_should_refuse(constraint, violation.sa_table) and not violation.model_rejects:
         _fail(coverage_ledger, violation_finding(
             violation, f"PostgreSQL refuses it (SQLSTATE {outcome.sqlstate}) but "
-            f"Model.model_validate accepts it"))
+            f"Model.model_validate accepts it{_advice(constraint)}"))
 
 
 @given(data=st.data())

@@ -178,7 +178,10 @@ def _mutations(spec: TableSpec, c: Constraint, base: Record, setup: list[tuple[T
             q = Decimal(1).scaleb(-(p["places"] + 1))
             patch(st.sampled_from([q, Decimal(1) + q, -q]))
         else:
-            patch(st.just(Decimal(10) ** p["max_digits"]))
+            # Too many digits in the integer part, or in the fraction (1.111…): the second
+            # keeps within a numeric(p, s) column's integer digits, which PostgreSQL rounds.
+            n = p["max_digits"]
+            patch(st.sampled_from([Decimal(10) ** n, Decimal("1." + "1" * n)]))
     elif c.kind == Kind.ENUM and cs is not None:
         patch(_bad_labels(cs, p["labels"]), note="label outside the enum")
         if cs.enum is not None and cs.enum.names:
@@ -270,6 +273,32 @@ def _targets(spec: TableSpec) -> list[Constraint]:
     return out
 
 
+def _range_repeated(spec: TableSpec, c: Constraint) -> bool:
+    """Whether the database (a CHECK, or the column type's range) refuses every value that
+    breaks the model-only bound `c`."""
+    (op, bound), = c.params.items()
+    column = c.columns[0]
+    lower = op in ("ge", "gt")
+    inclusive = op in ("ge", "le")
+    database_bounds: list[tuple[Any, bool]] = []
+    for other in spec.of_kind(Kind.CHECK):
+        hints = other.params.get("hints")
+        found = hints is not None and (hints.lower if lower else hints.upper).get(column)
+        if found:
+            database_bounds.append(found)
+    for other in spec.of_kind(Kind.TYPE):  # the column type's own range (integer widths)
+        if other.columns == c.columns and "min" in other.params:
+            database_bounds.append((other.params["min" if lower else "max"], True))
+    for check_bound, check_inclusive in database_bounds:
+        try:
+            tighter = check_bound > bound if lower else check_bound < bound
+        except TypeError:
+            continue
+        if tighter or (check_bound == bound and (inclusive or not check_inclusive)):
+            return True
+    return False
+
+
 def _shadowed_by_not_blank(spec: TableSpec, c: Constraint) -> bool:
     """Whether `c` cannot be broken alone: a minimum length of 1 on a column that must not
     be blank (the only shorter value, "", is blank too), or a model-only minimum length that
@@ -280,6 +309,20 @@ def _shadowed_by_not_blank(spec: TableSpec, c: Constraint) -> bool:
             hints = other.params.get("hints")
             if hints is not None and hints.min_length.get(column, 0) >= n > 0:
                 return True
+    if c.kind == Kind.TYPE and c.columns and any(c.columns[0] in f.columns for f in spec.fks):
+        return True  # an out-of-range key never matches a parent: it is dangling as well
+    if c.kind == Kind.RANGE and c.columns and c.sqlstate is None and _range_repeated(spec, c):
+        return True
+    if c.kind == Kind.DIGITS and c.columns and "max_digits" in c.params and c.sqlstate is None:
+        # Too many digits in all means too many in the fraction (the model's decimal_places
+        # rule too) or in the integer part (the numeric(p, s) type too).
+        on_column = [o for o in spec.constraints if o.columns == c.columns]
+        places = [o.params["places"] for o in on_column if o.kind == Kind.DIGITS
+                  and "places" in o.params]
+        whole = [o.params["int_digits"] for o in on_column if o.kind == Kind.TYPE
+                 and "int_digits" in o.params]
+        if places and whole and min(places) + min(whole) <= c.params["max_digits"]:
+            return True
     if c.kind == Kind.MIN_LENGTH:
         minimums = {c.columns[0]: c.params.get("min", 0)} if c.columns else {}
     elif c.kind == Kind.CHECK and c.params.get("hints") is not None:
@@ -331,7 +374,11 @@ def violations(
 
     def for_target(c: Constraint) -> st.SearchStrategy[Violation]:
         need = 2 if c.kind in (Kind.UNIQUE, Kind.PRIMARY_KEY) else 1
-        g = graph(order, min_rows={**ancestors, spec.name: need}, max_rows=max_rows)
+        if need == 2 and any(f.params.get("ref_table") == spec.name and set(f.columns) & set(
+                c.columns) for f in spec.fks):
+            need = 3  # a duplicate through a self-FK needs a row that has a parent
+        g = graph(order, min_rows={**ancestors, spec.name: need},
+                  max_rows=max(max_rows, need))
 
         @st.composite
         def draw(draw_: st.DrawFn) -> Violation:

@@ -16,6 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+# INTEGER columns hold at most this: without the bound the model would accept ids
+# PostgreSQL refuses (22003), which the constraint properties report as a finding.
+INT4_MAX = 2**31 - 1
+
 __all__ = ["Author", "Book", "LibraryModel", "Loan", "metadata"]
 
 
@@ -29,7 +33,7 @@ metadata = LibraryModel.metadata
 class Author(LibraryModel, table=True):
     __tablename__ = "authors"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, ge=1, le=INT4_MAX)
     name: str = Field(min_length=1, max_length=120, unique=True)
 
 
@@ -40,7 +44,7 @@ class Book(LibraryModel, table=True):
         sa.CheckConstraint("pages > 0", name="ck_books_pages_positive"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, ge=1, le=INT4_MAX)
     title: str = Field(min_length=1, max_length=200)
     isbn: str = Field(min_length=10, max_length=13, unique=True)
     price: Decimal = Field(max_digits=8, decimal_places=2, ge=0)
@@ -52,7 +56,7 @@ class Book(LibraryModel, table=True):
 class Loan(LibraryModel, table=True):
     __tablename__ = "loans"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, ge=1, le=INT4_MAX)
     book_id: int = Field(foreign_key="books.id", ondelete="RESTRICT")
     borrower: str = Field(min_length=1, max_length=100)
     loaned_on: date

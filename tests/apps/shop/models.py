@@ -15,6 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+# INTEGER columns hold at most this: without the bound the model would accept ids
+# PostgreSQL refuses (22003), which the constraint properties report as a finding.
+INT4_MAX = 2**31 - 1
+
 __all__ = ["Category", "Product", "ProductStatus", "ShopModel", "metadata"]
 
 
@@ -34,7 +38,7 @@ class Category(ShopModel, table=True):
     __tablename__ = "categories"
     __table_args__ = (sa.UniqueConstraint("parent_id", "name", name="uq_categories_parent_name"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, ge=1, le=INT4_MAX)
     name: str = Field(min_length=1, max_length=60)
     parent_id: int | None = Field(default=None, foreign_key="categories.id", ondelete="CASCADE",
                                   nullable=True)
@@ -46,7 +50,7 @@ class Product(ShopModel, table=True):
         sa.UniqueConstraint("category_id", "name", name="uq_products_category_name"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, ge=1, le=INT4_MAX)
     sku: str = Field(min_length=1, max_length=32, unique=True)
     name: str = Field(min_length=1, max_length=100)
     status: ProductStatus = Field(sa_type=sa.Enum(ProductStatus, name="productstatus"))
