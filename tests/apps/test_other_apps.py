@@ -76,3 +76,29 @@ def test_library_own_env_needs_its_setting_which_the_suite_env_replaces(
                             "-k", "upgrade_head_from_empty", target=MIGRATIONS)
     assert result.returncode == 1, _output(result)
     assert "LIBRARY_DATABASE_URL" in result.stdout
+
+
+CONSTRAINTS = "test_constraints.py"
+
+
+@pytest.mark.parametrize(("app", "env"), [("shop", ()), ("library", ("--alembic-env", "suite"))])
+def test_generic_constraint_properties_pass_on_the_good_apps(
+        tmp_path: Path, pg_server: Any, app: str, env: tuple[str, ...]) -> None:
+    result = run_properties(tmp_path, pg_server, app, "alembic.ini", *env, target=CONSTRAINTS)
+    assert result.returncode == 0, _output(result)[-4000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("app", "env", "selection", "finding"),
+    [("shop", (), "violations and products.name:NOT", "FINDING products.name [NOT NULL"),
+     ("library", ("--alembic-env", "suite"), "violations and books.title:varchar",
+      "FINDING books.title [varchar(200)")],
+)
+def test_generic_constraint_properties_catch_the_broken_variants(
+        tmp_path: Path, pg_server: Any, app: str, env: tuple[str, ...], selection: str,
+        finding: str) -> None:
+    result = run_properties(tmp_path, pg_server, app, "alembic_bad.ini", *env, "-k", selection,
+                            target=CONSTRAINTS)
+    assert result.returncode == 1, _output(result)[-4000:]
+    assert finding in result.stdout, _output(result)[-4000:]
