@@ -409,7 +409,14 @@ def _replay_advice(item: pytest.Item) -> str:
                if config.getoption(name)]
     if _db_url(config):
         options.append("--db-url URL")
-    return " ".join([f"pytest '{item.nodeid}'", *options])
+    # The node id is relative to the rootdir, which need not hold the test file: name the
+    # file by its path as seen from the working directory.
+    try:
+        where = item.path.relative_to(Path.cwd())
+    except ValueError:
+        where = item.path
+    test = "::".join([str(where), *item.nodeid.split("::")[1:]])
+    return " ".join([f"pytest '{test}'", *options])
 
 
 def _how_to_build(config: pytest.Config) -> str:
