@@ -8,7 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Finding", "describe_value", "same_stored_value"]
+__all__ = ["NO_VALUE", "Finding", "describe_value", "same_stored_value"]
+
+NO_VALUE: Any = type("NoValue", (), {"__repr__": lambda self: "NO_VALUE"})()
+"""A finding about a structure (a schema object, a cascade) rather than a value."""
 
 
 def describe_value(value: Any, limit: int = 80) -> str:
@@ -28,12 +31,15 @@ class Finding:
     rule: str
     layers: Iterable[str]
     what: str
-    value: Any = None
+    value: Any = NO_VALUE
 
     def __str__(self) -> str:
         layers = ", ".join(sorted(str(layer) for layer in self.layers)) or "nothing"
-        return (f"FINDING {self.table}.{self.column} [{self.rule}; declared by {layers}]: "
-                f"{self.what}; minimal value: {describe_value(self.value)}")
+        where = f"{self.table}.{self.column} [{self.rule}; declared by {layers}]"
+        text = f"FINDING {where}: {self.what}"
+        if self.value is NO_VALUE:
+            return text
+        return f"{text}; minimal value: {describe_value(self.value)}"
 
 
 def same_stored_value(sent: Any, stored: Any) -> bool:

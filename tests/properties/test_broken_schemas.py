@@ -41,7 +41,7 @@ BROKEN = [
      "FINDING tasks.user_id [fk_tasks_user_id_users"),
     ("updated_at not advanced by SQL updates",
      "DROP TRIGGER tasks_timestamps_before_update ON tasks;",
-     TIMESTAMPS, "updates_advance and tasks",
+     TIMESTAMPS, "updates_keep and tasks",
      "FINDING tasks.updated_at [updated_at advances on update"),
     ("naive timestamp",
      "ALTER TABLE tasks ALTER COLUMN created_at TYPE timestamp without time zone, "
