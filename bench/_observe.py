@@ -1,0 +1,144 @@
+"""A pytest plugin for the benchmarks' child runs: when the first failure happened and how many
+examples each test ran, written as JSON to ``--bench-observe PATH``.
+
+Loaded with ``-p bench._observe`` (``bench`` must be importable: the repository root on
+``PYTHONPATH``). Examples are counted by wrapping ``test.hypothesis.inner_test``, the hook
+Hypothesis gives plugins (``properties.plugin`` wraps it the same way for its per-example
+savepoint): every call is one example, whether generated, replayed or tried while shrinking.
+An example that raises anything but Hypothesis' own control flow (an unsatisfied ``assume``, a
+filter giving up, the end of the data) or a skip has failed; the first one is the moment a
+property caught the bug, before shrinking. Tests without Hypothesis count their first failed
+report instead. ``--bench-no-shrink`` drops the shrink phase from the profile the suite loaded
+(same examples, same verdict, no minimisation after the first failure). With
+``--bench-statements PATH`` each example's SQL, as the sandbox's
+statement recorder (``properties/harness/recorder.py``) rendered it, is written as a JSON line.
+
+Hand-written rather than Hypothesis' observability callbacks: those build a representation of
+every example's arguments, which doubled the run time of the properties.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import pytest
+from hypothesis.errors import Frozen, StopTest, UnsatisfiedAssumption
+
+__all__ = ["Observer", "read_observations"]
+
+_NOT_A_FAILURE: tuple[type[BaseException], ...] = (
+    UnsatisfiedAssumption, StopTest, Frozen, pytest.skip.Exception)
+
+
+class Observer:
+    """Collects the examples of one pytest session and writes them to ``path``."""
+
+    def __init__(self, path: Path, statements: Path | None = None) -> None:
+        self.path = path
+        self.first_failure: dict[str, Any] | None = None
+        self.tests: dict[str, dict[str, float]] = {}  # nodeid -> calls, failed, seconds, ...
+        # One JSON line per example: the SQL its sandbox's recorder saw (for a replay).
+        self.statements: TextIO | None = statements.open("w") if statements else None
+
+    def _failed(self, nodeid: str, how: str) -> None:
+        self.first_failure = {"at": time.time(), "nodeid": nodeid, "how": how}
+        self.write()  # now: the run may be stopped before it ends
+
+    def _counting(self, nodeid: str, inner: Callable[..., Any]) -> Callable[..., Any]:
+        counts = self.tests.setdefault(nodeid, {"calls": 0, "failed": 0, "seconds": 0.0})
+
+        @functools.wraps(inner)
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            counts["calls"] += 1
+            began = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            except _NOT_A_FAILURE:
+                raise
+            except BaseException:
+                counts["failed"] += 1
+                if self.first_failure is None:
+                    self._failed(nodeid, "example")
+                raise
+            finally:
+                counts["seconds"] += time.perf_counter() - began
+                self._keep_statements(nodeid, kwargs.get("db"))
+
+        return counted
+
+    def _keep_statements(self, nodeid: str, sandbox: Any) -> None:
+        recorder = getattr(sandbox, "recorder", None)
+        if self.statements is not None and recorder is not None:
+            self.statements.write(json.dumps({"test": nodeid,
+                                              "statements": list(recorder.current)}) + "\n")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        handle = getattr(getattr(item, "obj", None), "hypothesis", None)
+        inner = getattr(handle, "inner_test", None)
+        if handle is not None and inner is not None:
+            handle.inner_test = self._counting(item.nodeid, inner)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" and report.nodeid in self.tests:
+            self.tests[report.nodeid]["call_seconds"] = report.duration
+        if report.failed and self.first_failure is None:
+            self._failed(report.nodeid, f"{report.when} failed")
+
+    def close(self) -> None:
+        """Write what was observed and close the statements file."""
+        self.write()
+        if self.statements is not None:
+            self.statements.close()
+            self.statements = None
+
+    def write(self) -> None:
+        """Write what was observed so far."""
+        self.path.write_text(json.dumps({"first_failure": self.first_failure,
+                                         "tests": self.tests}))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--bench-observe", default=None, metavar="PATH",
+                     help="benchmarks: write example counts and the first failure here (JSON)")
+    parser.addoption("--bench-statements", default=None, metavar="PATH",
+                     help="benchmarks: write each example's SQL here (JSON lines)")
+    parser.addoption("--bench-no-shrink", action="store_true",
+                     help="benchmarks: the loaded profile without Hypothesis' shrink phase")
+
+
+@pytest.hookimpl(trylast=True)  # after properties.plugin has loaded the profile
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("bench_no_shrink"):
+        from hypothesis import Phase, settings
+
+        current = settings.default
+        assert current is not None
+        settings.register_profile("bench-no-shrink", current,
+                                  phases=[p for p in current.phases if p != Phase.shrink])
+        settings.load_profile("bench-no-shrink")
+    path = config.getoption("bench_observe")
+    statements = config.getoption("bench_statements")
+    if path:
+        observer = Observer(Path(path), Path(statements) if statements else None)
+        config.pluginmanager.register(observer, "bench-observer")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    observer = config.pluginmanager.get_plugin("bench-observer")
+    if isinstance(observer, Observer):
+        observer.close()
+
+
+def read_observations(path: Path) -> dict[str, Any]:
+    """The JSON an observed run wrote, or an empty record when it wrote nothing."""
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"first_failure": None, "tests": {}}
+    return data

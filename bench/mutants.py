@@ -1,0 +1,800 @@
+"""Mutation adequacy of the properties: small changes to the migrated reference schema, and
+whether ``pytest properties`` (``dev`` profile) notices each one.
+
+Usage (from the repository root)::
+
+    python bench/mutants.py [--all | --quick] [--workers 2] [--db-url URL] [--only TEXT ...]
+
+The catalogue is generated from the live catalogue of a database migrated to head with the
+reference backend (``information_schema.columns``, ``pg_constraint``, ``pg_indexes``,
+``pg_trigger``, ``pg_enum``): widen / shrink every VARCHAR by one character, drop every NOT NULL,
+CHECK, FK, primary key / unique constraint, index, server default and trigger, change every
+ON DELETE action, drop / add an enum label, store an enum by name, ``timestamptz`` ->
+``timestamp``. Each mutant is the reference ``pg_dump --schema-only`` with one change appended;
+a child ``pytest -x`` runs the property files that can observe it (``SELECTION`` below, printed
+with the results) against it with ``--schema sql:PATH``. Killed: a property failed; the time to
+kill runs from starting the child to its first failing example (``bench/_observe.py``), start-up
+and schema build included. Hypothesis' shrink phase is off unless ``--shrink``: it changes no
+verdict and would spend most of a killed mutant's run minimising the failure. Survived: every
+selected property passed. Mutants with no observable difference are marked equivalent with the
+reason; they are run too, and one that is killed anyway is counted as killed and flagged.
+
+Writes ``.schemafuzz/mutants.md`` and ``mutants.json``. Exit status: 0 when every non-equivalent
+mutant was killed, 1 when one survived or a run failed to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as `python bench/mutants.py`: make `bench` importable
+    sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from bench._observe import read_observations  # noqa: E402
+from bench._schema_variants import (  # noqa: E402
+    broken_dump,
+    dump_schema,
+    migrated_reference,
+    reference_metadata,
+    run_properties,
+)
+from properties.harness import DatabaseFactory, provision  # noqa: E402
+
+__all__ = [
+    "QUICK",
+    "SELECTION",
+    "SURVIVOR_HINTS",
+    "Mutant",
+    "Result",
+    "Selection",
+    "catalogue",
+    "main",
+    "prepare",
+    "run_mutant",
+    "run_mutants",
+    "summarise",
+    "survivor_hint",
+    "write_reports",
+]
+
+PROPERTIES = ROOT / "properties"
+
+# --- which properties can observe which kind of mutant ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The property files (under ``properties/``) and the ``-k`` expression a child runs."""
+
+    files: tuple[str, ...]
+    keyword: str | None
+
+    def args(self) -> list[str]:
+        """pytest arguments: the files as absolute paths, then ``-k`` when there is one."""
+        paths = [str(PROPERTIES / name) for name in self.files]
+        return [*paths, "-k", self.keyword] if self.keyword else paths
+
+    def describe(self) -> str:
+        """The selection as a command-line fragment, e.g. ``test_constraints.py -k tasks``."""
+        text = " ".join(f"properties/{name}" for name in self.files)
+        return f"{text} -k {self.keyword}" if self.keyword else text
+
+
+# Kind -> (files, -k template; {table} is the mutated table). Column-level rules are observed
+# by the per-constraint properties of that table; ON DELETE by the ORM-vs-SQL delete property;
+# indexes by the user-scoped query plans; triggers, server-filled timestamps and column types of
+# timestamps by the timestamp properties (server defaults also by the round trip of valid rows);
+# what shows in no single row (an extra enum label, a missing index) by the comparison of the
+# schema under test with the models (test_schema.py).
+SELECTION: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "varchar_widen": (("test_constraints.py",), "{table}"),
+    "varchar_shrink": (("test_constraints.py",), "{table}"),
+    "drop_not_null": (("test_constraints.py",), "{table}"),
+    "drop_check": (("test_constraints.py",), "{table}"),
+    "drop_key": (("test_constraints.py",), "{table}"),
+    "drop_fk": (("test_constraints.py",), "{table}"),
+    "on_delete": (("test_foreign_keys.py",), "{table}"),
+    "enum_drop_label": (("test_constraints.py",), "{table}"),
+    "enum_add_label": (("test_constraints.py", "test_schema.py"), "{table} or schema"),
+    "enum_by_name": (("test_constraints.py",), "{table}"),
+    "drop_index": (("test_connection.py", "test_schema.py"), "user_scoped or schema"),
+    "drop_indexes": (("test_connection.py", "test_schema.py"), "user_scoped or schema"),
+    "drop_default": (("test_timestamps.py", "test_constraints.py", "test_schema.py"),
+                     "{table} or schema"),
+    "drop_trigger": (("test_timestamps.py", "test_schema.py"), "{table} or schema"),
+    "timestamptz": (("test_timestamps.py",), "{table}"),
+}
+
+# One mutant per kind (roughly), for `--quick`.
+QUICK = (
+    "varchar_widen:tasks.title",
+    "drop_not_null:messages.content",
+    "drop_check:ck_users_email_length",
+    "on_delete:fk_tasks_user_id_users->NO ACTION",
+    "enum_by_name:message_role",
+    "drop_trigger:conversations_timestamps_before_update",
+    "timestamptz:users.created_at",
+)
+
+
+# What no selected property looks at, shown beside a survivor of the matching id (fnmatch
+# patterns). Written from the survivors of the first full run; a hint names the missing check,
+# never a reason to count the survivor as equivalent.
+SURVIVOR_HINTS = {
+    "enum_add_label:*": "no property compares the live enum labels with the model's: "
+    "violations() draws labels the model lacks, never one the database gained; the database "
+    "now stores a value the model refuses (design: labels exactly user, assistant)",
+    "drop_index*:*": "the index-use property (SC-009) covers WHERE user_id = ... on tasks only; "
+    "nothing checks the other indexes the design lists (conversations(user_id), "
+    "messages(conversation_id, created_at))",
+    "drop_default:*": "test_database_fills_omitted_timestamps omits datetime columns only; the "
+    "model always sends ids and completed, so no property omits them; a SQL insert that does is "
+    "refused (23502)",
+    "drop_trigger:*_before_insert": "no property inserts one of created_at / updated_at and "
+    "omits the other: created_at in the future with updated_at defaulted is stored by the "
+    "reference schema and refused (23514) without the trigger",
+    "drop_trigger:*_created_at_immutable": "the created_at-is-immutable check runs only on "
+    "tables with an updated_at column; messages.created_at can now be changed by an UPDATE",
+}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One small change to the reference schema: SQL appended to its dump."""
+
+    id: str
+    kind: str
+    table: str
+    what: str
+    sql: str
+    equivalent: str | None = None  # why no client could tell it from the reference schema
+
+    @property
+    def selection(self) -> Selection:
+        """The properties that can observe this kind of mutant."""
+        files, keyword = SELECTION[self.kind]
+        return Selection(files, keyword.format(table=self.table) if keyword else None)
+
+
+# --- the catalogue, from the live catalogue of the migrated database --------------------------
+
+_COLUMNS = sa.text("""
+    SELECT c.table_name, c.column_name, c.data_type, c.character_maximum_length,
+           c.is_nullable = 'YES' AS nullable, c.column_default, c.udt_name,
+           format_type(a.atttypid, a.atttypmod) AS sql_type,
+           EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = a.attrelid
+                   AND k.contype = 'p' AND a.attnum = ANY (k.conkey)) AS in_primary_key
+    FROM information_schema.columns c
+    JOIN information_schema.tables t USING (table_schema, table_name)
+    JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass
+                       AND a.attname = c.column_name
+    WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+      AND c.table_name <> 'alembic_version'
+    ORDER BY c.table_name, c.ordinal_position
+""")
+
+_CONSTRAINTS = sa.text("""
+    SELECT cl.relname AS table_name, k.conname, k.contype,
+           pg_get_constraintdef(k.oid) AS definition,
+           CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid) END AS expr,
+           ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, i)
+                 JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n
+                 ORDER BY u.i)::text[] AS columns,
+           rc.relname AS ref_table,
+           ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, i)
+                 JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n
+                 ORDER BY u.i)::text[] AS ref_columns,
+           k.confdeltype,
+           EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'
+                   AND f.conindid = k.conindid AND k.contype IN ('p', 'u')) AS referenced
+    FROM pg_constraint k
+    JOIN pg_class cl ON cl.oid = k.conrelid
+    JOIN pg_namespace ns ON ns.oid = cl.relnamespace
+    LEFT JOIN pg_class rc ON rc.oid = k.confrelid
+    WHERE ns.nspname = current_schema() AND cl.relname <> 'alembic_version'
+    ORDER BY cl.relname, k.conname
+""")
+
+_INDEXES = sa.text("""
+    SELECT i.tablename, i.indexname, i.indexdef, a.attname AS leading_column
+    FROM pg_indexes i
+    JOIN pg_namespace ns ON ns.nspname = i.schemaname
+    JOIN pg_class ic ON ic.relname = i.indexname AND ic.relnamespace = ns.oid
+    JOIN pg_index x ON x.indexrelid = ic.oid
+    LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+    WHERE i.schemaname = current_schema() AND i.tablename <> 'alembic_version'
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = ic.oid
+                      AND k.contype IN ('p', 'u', 'x'))
+    ORDER BY i.tablename, i.indexname
+""")
+
+_TRIGGERS = sa.text("""
+    SELECT cl.relname AS table_name, t.tgname, p.proname, pg_get_triggerdef(t.oid) AS definition
+    FROM pg_trigger t
+    JOIN pg_class cl ON cl.oid = t.tgrelid
+    JOIN pg_namespace ns ON ns.oid = cl.relnamespace
+    JOIN pg_proc p ON p.oid = t.tgfoid
+    WHERE NOT t.tgisinternal AND ns.nspname = current_schema()
+    ORDER BY cl.relname, t.tgname
+""")
+
+_ENUMS = sa.text("""
+    SELECT t.typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
+    FROM pg_type t
+    JOIN pg_enum e ON e.enumtypid = t.oid
+    JOIN pg_namespace ns ON ns.oid = t.typnamespace
+    WHERE ns.nspname = current_schema()
+    GROUP BY t.typname ORDER BY t.typname
+""")
+
+_ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL",
+              "d": "SET DEFAULT"}
+_ADDED_LABEL = "system"
+
+
+def _q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _alter(col: Any) -> str:
+    """``ALTER TABLE t ALTER COLUMN c`` for a row of the columns query."""
+    return f"ALTER TABLE {_q(col.table_name)} ALTER COLUMN {_q(col.column_name)}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _refuses(conn: sa.Connection, expr: str, column: str, sql_type: str,
+             value: str | None) -> bool:
+    """Whether a CHECK expression on ``column`` is false for ``value`` (None: NULL), evaluated
+    by the live database over a one-row relation with that column."""
+    literal = "NULL" if value is None else _literal(value)
+    row = conn.execute(sa.text(
+        f"SELECT ({expr}) FROM (SELECT CAST({literal} AS {sql_type}) AS {_q(column)}) AS r"
+    )).scalar()
+    return row is False
+
+
+def _varchar_mutants(columns: list[Any]) -> Iterable[Mutant]:
+    for col in columns:
+        if col.data_type != "character varying" or col.character_maximum_length is None:
+            continue
+        n, target = int(col.character_maximum_length), f"{col.table_name}.{col.column_name}"
+        alter = f"ALTER TABLE {_q(col.table_name)} ALTER COLUMN {_q(col.column_name)} TYPE "
+        yield Mutant(f"varchar_widen:{target}", "varchar_widen", col.table_name,
+                     f"{target} varchar({n}) -> varchar({n + 1})", alter + f"varchar({n + 1});")
+        yield Mutant(f"varchar_shrink:{target}", "varchar_shrink", col.table_name,
+                     f"{target} varchar({n}) -> varchar({n - 1})", alter + f"varchar({n - 1});")
+
+
+def _not_null_mutants(conn: sa.Connection, columns: list[Any], checks: list[Any]
+                      ) -> Iterable[Mutant]:
+    for col in columns:
+        if col.nullable or col.in_primary_key:  # a primary key column cannot lose NOT NULL
+            continue
+        target = f"{col.table_name}.{col.column_name}"
+        refusing = [c.conname for c in checks if c.table_name == col.table_name
+                    and list(c.columns) == [col.column_name]
+                    and _refuses(conn, c.expr, col.column_name, col.sql_type, None)]
+        equivalent = (f"{refusing[0]} refuses NULL too (evaluated on the live database)"
+                      if refusing else None)
+        yield Mutant(f"drop_not_null:{target}", "drop_not_null", col.table_name,
+                     f"{target} loses NOT NULL",
+                     f"ALTER TABLE {_q(col.table_name)} ALTER COLUMN {_q(col.column_name)} "
+                     "DROP NOT NULL;", equivalent)
+
+
+_MIN_LENGTH_ONE = r"^\(?char_length\(\(?{col}\)?(?:::text)?\) >= 1\)?$"
+
+
+def _check_equivalence(conn: sa.Connection, check: Any, checks: list[Any],
+                       types: dict[tuple[str, str], str]) -> str | None:
+    """Why dropping ``check`` changes nothing, or None. The one case recognised: a CHECK that
+    only refuses the empty string (``char_length(c) >= 1``) on a column another CHECK also
+    refuses the empty string on (evaluated by the live database)."""
+    if len(check.columns) != 1:
+        return None
+    column = check.columns[0]
+    if not re.match(_MIN_LENGTH_ONE.format(col=re.escape(column)), check.expr.strip()):
+        return None
+    sql_type = types[(check.table_name, column)]
+    for other in checks:
+        if (other.conname != check.conname and other.table_name == check.table_name
+                and list(other.columns) == [column]
+                and _refuses(conn, other.expr, column, sql_type, "")):
+            return (f"it refuses only '' and {other.conname} refuses '' too (evaluated on the "
+                    "live database), so the set of accepted values is unchanged")
+    return None
+
+
+def _constraint_mutants(conn: sa.Connection, constraints: list[Any],
+                        types: dict[tuple[str, str], str]) -> Iterable[Mutant]:
+    checks = [c for c in constraints if c.contype == "c"]
+    for con in constraints:
+        table, name = con.table_name, con.conname
+        drop = f"ALTER TABLE {_q(table)} DROP CONSTRAINT {_q(name)}"
+        if con.contype == "c":
+            yield Mutant(f"drop_check:{name}", "drop_check", table,
+                         f"{table} loses CHECK {con.expr}", drop + ";",
+                         _check_equivalence(conn, con, checks, types))
+        elif con.contype in ("p", "u"):
+            what = "PRIMARY KEY" if con.contype == "p" else "UNIQUE"
+            cascade = " (CASCADE: the FKs referencing it go too)" if con.referenced else ""
+            yield Mutant(f"drop_key:{name}", "drop_key", table,
+                         f"{table}({', '.join(con.columns)}) loses {what} {name}{cascade}",
+                         drop + (" CASCADE;" if con.referenced else ";"))
+        elif con.contype == "f":
+            yield Mutant(f"drop_fk:{name}", "drop_fk", table, f"{table} loses FK {name}",
+                         drop + ";")
+            current = _ON_DELETE[con.confdeltype]
+            cols = ", ".join(_q(c) for c in con.columns)
+            refs = ", ".join(_q(c) for c in con.ref_columns)
+            for action in ("CASCADE", "NO ACTION", "SET NULL"):
+                if action == current:
+                    continue
+                yield Mutant(
+                    f"on_delete:{name}->{action}", "on_delete", table,
+                    f"{name} ON DELETE {current} -> {action}",
+                    f"{drop}, ADD CONSTRAINT {_q(name)} FOREIGN KEY ({cols}) REFERENCES "
+                    f"{_q(con.ref_table)} ({refs}) ON DELETE {action};")
+
+
+def _enum_mutants(enums: list[Any], columns: list[Any], metadata: sa.MetaData
+                  ) -> Iterable[Mutant]:
+    names_by_type: dict[str, dict[str, str]] = {}  # type -> label -> Python member name
+    for sa_table in metadata.tables.values():
+        for column in sa_table.columns:
+            kind = column.type
+            if isinstance(kind, sa.Enum) and kind.name and kind.enum_class is not None:
+                values = {str(getattr(m, "value", m)): m.name for m in kind.enum_class}
+                names_by_type[kind.name] = values
+    for enum in enums:
+        typ, labels = enum.typname, list(enum.labels)
+        users = [c for c in columns if c.data_type == "USER-DEFINED" and c.udt_name == typ]
+        table = str(users[0].table_name) if users else "?"
+        for label in labels:
+            kept = ", ".join(_literal(x) for x in labels if x != label)
+            retype = "".join(
+                f"ALTER TABLE {_q(c.table_name)} ALTER COLUMN {_q(c.column_name)} TYPE {_q(typ)} "
+                f"USING {_q(c.column_name)}::text::{_q(typ)};\n" for c in users)
+            yield Mutant(
+                f"enum_drop_label:{typ}.{label}", "enum_drop_label", table,
+                f"enum {typ} loses label {label!r}",
+                f"ALTER TYPE {_q(typ)} RENAME TO {_q(typ + '__old')};\n"
+                f"CREATE TYPE {_q(typ)} AS ENUM ({kept});\n{retype}"
+                f"DROP TYPE {_q(typ + '__old')};")
+        yield Mutant(f"enum_add_label:{typ}.{_ADDED_LABEL}", "enum_add_label", table,
+                     f"enum {typ} gains label {_ADDED_LABEL!r}",
+                     f"ALTER TYPE {_q(typ)} ADD VALUE {_literal(_ADDED_LABEL)};")
+        names = names_by_type.get(typ)
+        if names and any(names.get(label, label) != label for label in labels):
+            renames = "\n".join(
+                f"ALTER TYPE {_q(typ)} RENAME VALUE {_literal(label)} TO "
+                f"{_literal(names[label])};" for label in labels if label in names)
+            yield Mutant(f"enum_by_name:{typ}", "enum_by_name", table,
+                         f"enum {typ} stores member names ({', '.join(names.values())}) "
+                         "instead of values", renames)
+
+
+def _index_mutants(indexes: list[Any]) -> Iterable[Mutant]:
+    by_leading: dict[tuple[str, str], list[str]] = {}
+    for index in indexes:
+        by_leading.setdefault((index.tablename, index.leading_column), []).append(
+            index.indexname)
+    for index in indexes:
+        # Not equivalent even when another index leads with the same column: design §2 lists
+        # every index, and test_schema.py compares the schema under test with the models.
+        equivalent = None
+        yield Mutant(f"drop_index:{index.indexname}", "drop_index", index.tablename,
+                     f"{index.indexdef.split(' USING ')[0]} dropped",
+                     f"DROP INDEX {_q(index.indexname)};", equivalent)
+    for (table, column), names in by_leading.items():
+        if len(names) > 1:
+            yield Mutant(f"drop_indexes:{table}({column})", "drop_indexes", table,
+                         f"every index leading with {table}.{column} dropped "
+                         f"({', '.join(names)})",
+                         "\n".join(f"DROP INDEX {_q(name)};" for name in names))
+
+
+def catalogue(conn: sa.Connection, metadata: sa.MetaData) -> list[Mutant]:
+    """Every mutant of the schema in ``conn``'s database (migrated to head), generated from its
+    live catalogue; ``metadata`` supplies only what the database cannot know (the Python names
+    of enum members). Returns them in a stable order."""
+    columns = list(conn.execute(_COLUMNS))
+    constraints = list(conn.execute(_CONSTRAINTS))
+    types = {(c.table_name, c.column_name): str(c.sql_type) for c in columns}
+    checks = [c for c in constraints if c.contype == "c"]
+    mutants: list[Mutant] = [
+        *_varchar_mutants(columns),
+        *_not_null_mutants(conn, columns, checks),
+        *_constraint_mutants(conn, constraints, types),
+        *_enum_mutants(list(conn.execute(_ENUMS)), columns, metadata),
+        *_index_mutants(list(conn.execute(_INDEXES))),
+    ]
+    for col in columns:
+        if col.column_default is not None:
+            target = f"{col.table_name}.{col.column_name}"
+            mutants.append(Mutant(f"drop_default:{target}", "drop_default", col.table_name,
+                                  f"{target} loses DEFAULT {col.column_default}",
+                                  f"{_alter(col)} DROP DEFAULT;"))
+    for col in columns:
+        if col.data_type == "timestamp with time zone":
+            target = f"{col.table_name}.{col.column_name}"
+            mutants.append(Mutant(f"timestamptz:{target}", "timestamptz", col.table_name,
+                                  f"{target} timestamptz -> timestamp",
+                                  f"{_alter(col)} TYPE timestamp without time zone;"))
+    for trig in conn.execute(_TRIGGERS):
+        when = re.search(r"TRIGGER \S+ (.*?) ON ", str(trig.definition))
+        mutants.append(Mutant(
+            f"drop_trigger:{trig.tgname}", "drop_trigger", trig.table_name,
+            f"trigger {trig.tgname} ({when.group(1) if when else '?'} -> {trig.proname}()) "
+            "dropped", f"DROP TRIGGER {_q(trig.tgname)} ON {_q(trig.table_name)};"))
+    return mutants
+
+
+# --- running ----------------------------------------------------------------------------------
+
+_FAILED = re.compile(r"^(FAILED|ERROR) (\S*?::\S+?(?:\[[^\]]*\])?)(?: - (.*))?$", re.M)
+_FINDING = re.compile(r"FINDING [^\n]*")
+_SUMMARY = re.compile(r"^=*\s*(\d+ \w+.*?) in [\d.]+s", re.M)
+
+
+@dataclass
+class Result:
+    """What one mutant's child run showed. ``seconds``: from starting the child to the first
+    failing example (the time to kill), or the whole run when nothing failed; ``run_seconds``:
+    the whole ``-x`` run (including Hypothesis' shrinking of the failure and the reports)."""
+
+    mutant: Mutant
+    status: str  # killed | survived | equivalent | error
+    seconds: float
+    selection: str
+    run_seconds: float = 0.0
+    first_failure: str | None = None
+    finding: str | None = None
+    summary: str = ""
+    detail: str = ""
+
+    @property
+    def equivalence_refuted(self) -> bool:
+        """A mutant declared equivalent that a property killed: the reason was wrong."""
+        return self.status == "killed" and self.mutant.equivalent is not None
+
+
+def _short_nodeid(nodeid: str, selection: Selection) -> str:
+    """``file.py::test[id]``: the child's node ids have no path (the files sit outside its
+    rootdir), so the file is found by the test function's name."""
+    path, _, rest = nodeid.partition("::")
+    if not path:
+        function = rest.split("[")[0]
+        path = next((name for name in selection.files
+                     if f"def {function}(" in (PROPERTIES / name).read_text()), "?")
+    return f"{Path(path).name}::{rest}"
+
+
+def run_mutant(mutant: Mutant, dump: str, factory: DatabaseFactory,
+               timeout: float = 600, shrink: bool = False) -> Result:
+    """Run the mutant's selected properties with ``-x`` against the reference dump plus the
+    mutant's SQL, in a temporary folder, and return the result. Without ``shrink`` the dev
+    profile runs without its shrink phase: the same examples in the same order, so the same
+    verdict and time to the first failure, without minimising the failure (which takes most of
+    a killed mutant's run). Never raises for a failing run:
+    a child that could not run (schema did not build, nothing collected, timeout) is an
+    ``error`` with the tail of its output."""
+    selection = mutant.selection
+    workdir = Path(tempfile.mkdtemp(prefix="schemafuzz-mutant-"))
+    observed = workdir / "observed.json"
+    try:
+        schema = broken_dump(workdir, dump, mutant.sql)
+        started, began = time.time(), time.perf_counter()
+        try:
+            child = run_properties(
+                workdir, factory, "-x", "-p", "bench._observe", "--bench-observe",
+                str(observed), *([] if shrink else ["--bench-no-shrink"]), *selection.args(),
+                "--schema", f"sql:{schema}", timeout=timeout)
+        except Exception as error:  # a timeout: reported as an error of this mutant
+            return Result(mutant, "error", time.perf_counter() - began, selection.describe(),
+                          detail=f"{type(error).__name__}: {error}")
+        run_seconds = time.perf_counter() - began
+        output = child.stdout + child.stderr
+        summary = (_SUMMARY.findall(output) or ["no pytest summary"])[-1]
+        failures = _FAILED.findall(output)
+        finding = _FINDING.search(output)
+        first = read_observations(observed).get("first_failure")
+        if child.returncode == 1 and failures:
+            kind, nodeid, message = failures[0]
+            seconds = float(first["at"]) - started if first else run_seconds
+            return Result(mutant, "killed", seconds, selection.describe(), run_seconds,
+                          _short_nodeid(nodeid, selection)
+                          + (" (error)" if kind == "ERROR" else ""),
+                          finding.group(0) if finding else message[:300], summary)
+        if child.returncode == 0:
+            status = "equivalent" if mutant.equivalent else "survived"
+            return Result(mutant, status, run_seconds, selection.describe(), run_seconds,
+                          summary=summary)
+        return Result(mutant, "error", run_seconds, selection.describe(), run_seconds,
+                      summary=summary, detail=f"exit {child.returncode}: {output[-1500:]}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_mutants(mutants: list[Mutant], dump: str, factory: DatabaseFactory, workers: int = 2,
+                timeout: float = 600, report: Callable[[Result], None] | None = None,
+                shrink: bool = False) -> list[Result]:
+    """Run every mutant, ``workers`` at a time; return the results in catalogue order.
+    ``report`` is called (serialised) as each one finishes."""
+    lock = threading.Lock()
+
+    def one(mutant: Mutant) -> Result:
+        result = run_mutant(mutant, dump, factory, timeout, shrink)
+        if report is not None:
+            with lock:
+                report(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, mutants))
+
+
+# --- figures and reports ----------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """The run's figures."""
+
+    mutants: int
+    non_equivalent: int
+    killed: int
+    survived: list[str]
+    equivalent: list[str]
+    errors: list[str]
+    refuted: list[str]
+    kill_rate: float | None
+    median_seconds_to_kill: float | None
+    median_run_seconds_killed: float | None
+    wall_seconds: float = 0.0
+    workers: int = 2
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def summarise(results: list[Result], wall_seconds: float = 0.0, workers: int = 2) -> Summary:
+    """Kill rate over the non-equivalent mutants (errors excluded, and listed), and the median
+    time to kill."""
+    killed = [r for r in results if r.status == "killed"]
+    survived = [r.mutant.id for r in results if r.status == "survived"]
+    judged = len(killed) + len(survived)
+    return Summary(
+        mutants=len(results),
+        non_equivalent=sum(1 for r in results if r.mutant.equivalent is None
+                           or r.equivalence_refuted),
+        killed=len(killed),
+        survived=survived,
+        equivalent=[r.mutant.id for r in results if r.status == "equivalent"],
+        errors=[r.mutant.id for r in results if r.status == "error"],
+        refuted=[r.mutant.id for r in results if r.equivalence_refuted],
+        kill_rate=len(killed) / judged if judged else None,
+        median_seconds_to_kill=statistics.median(r.seconds for r in killed) if killed else None,
+        median_run_seconds_killed=(statistics.median(r.run_seconds for r in killed)
+                                   if killed else None),
+        wall_seconds=wall_seconds,
+        workers=workers,
+    )
+
+
+def _figures(summary: Summary) -> list[str]:
+    rate = "n/a" if summary.kill_rate is None else f"{summary.kill_rate:.1%}"
+    median = ("n/a" if summary.median_seconds_to_kill is None
+              else f"{summary.median_seconds_to_kill:.1f} s")
+    run = ("n/a" if summary.median_run_seconds_killed is None
+           else f"{summary.median_run_seconds_killed:.1f} s")
+    lines = [
+        f"mutants: {summary.mutants} ({summary.non_equivalent} non-equivalent, "
+        f"{len(summary.equivalent)} equivalent, {len(summary.errors)} could not run)",
+        f"kill rate: {rate} ({summary.killed} killed / "
+        f"{summary.killed + len(summary.survived)} non-equivalent that ran)",
+        f"median time to kill: {median} (from starting the child pytest to the first failing "
+        f"example: start-up and schema build included); median -x run of a killed mutant: "
+        f"{run} (the rest of the -x run: the reports, and shrinking when --shrink)",
+        f"wall time: {summary.wall_seconds:.0f} s with {summary.workers} workers",
+        "profile: dev" + ("" if summary.extra.get("shrink") else
+                          ", shrink phase off (same examples and verdicts; the findings show "
+                          "the first failing example, not a minimal one; --shrink keeps it)"),
+    ]
+    if summary.survived:
+        lines.append(f"SURVIVED: {', '.join(summary.survived)}")
+    if summary.refuted:
+        lines.append(f"declared equivalent but killed: {', '.join(summary.refuted)}")
+    if summary.errors:
+        lines.append(f"could not run: {', '.join(summary.errors)}")
+    return lines
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def survivor_hint(mutant: Mutant) -> str | None:
+    """What no selected property checks, for a mutant that survived (see SURVIVOR_HINTS)."""
+    return next((hint for pattern, hint in SURVIVOR_HINTS.items()
+                 if fnmatch.fnmatchcase(mutant.id, pattern)), None)
+
+
+def table_lines(results: list[Result]) -> list[str]:
+    """The results as a Markdown table, one row per mutant."""
+    lines = ["| mutant | change | status | to kill s | run s | first failure / reason |",
+             "|---|---|---|---:|---:|---|"]
+    for r in results:
+        if r.status == "killed":
+            why = f"{r.first_failure}: {r.finding or ''}"
+            if r.equivalence_refuted:
+                why = (f"DECLARED EQUIVALENT ({r.mutant.equivalent}), yet killed (a structural "
+                       f"check, or the reason is wrong): {why}")
+        elif r.status == "equivalent":
+            why = f"equivalent: {r.mutant.equivalent} (selection passed: {r.summary})"
+        elif r.status == "survived":
+            why = f"every selected property passed ({r.summary}); selection: {r.selection}"
+            hint = survivor_hint(r.mutant)
+            if hint:
+                why += f"; missing: {hint}"
+        else:
+            why = r.detail[-300:]
+        to_kill = f"{r.seconds:.1f}" if r.status == "killed" else "-"
+        lines.append(f"| `{_cell(r.mutant.id)}` | {_cell(r.mutant.what)} | {r.status} | "
+                     f"{to_kill} | {r.run_seconds:.1f} | {_cell(why)[:400]} |")
+    return lines
+
+
+def selection_lines(kinds: Iterable[str]) -> list[str]:
+    """The kind -> properties selection actually used, as a Markdown table."""
+    lines = ["| kind | properties run (`-x`, dev profile; {table} = the mutated table) |",
+             "|---|---|"]
+    for kind in sorted(set(kinds)):
+        files, keyword = SELECTION[kind]
+        text = " ".join(f"properties/{name}" for name in files)
+        lines.append(f"| {kind} | `{text}{f' -k {keyword}' if keyword else ''}` |")
+    return lines
+
+
+def write_reports(results: list[Result], summary: Summary, folder: Path, command: str
+                  ) -> tuple[Path, Path]:
+    """Write ``mutants.md`` and ``mutants.json`` into ``folder``; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    md, js = folder / "mutants.md", folder / "mutants.json"
+    kinds = [r.mutant.kind for r in results]
+    text = [
+        "# Mutation adequacy of `pytest properties` (dev profile)", "",
+        f"Command: `{command}`", "",
+        *[f"- {line}" for line in _figures(summary)], "",
+        "## Which properties run for which kind of mutant", "",
+        *selection_lines(kinds), "",
+        "## Mutants", "",
+        *table_lines(results), "",
+        "## Survivors: what no selected property checks", "",
+        *[f"- `{r.mutant.id}` ({r.mutant.what}): {survivor_hint(r.mutant) or 'no hint'}"
+          for r in results if r.status == "survived"], "",
+        "## Equivalent mutants", "",
+        *[f"- `{r.mutant.id}`: {r.mutant.equivalent}" for r in results
+          if r.mutant.equivalent], "",
+        "## SQL of each mutant (appended to the reference pg_dump --schema-only)", "",
+        *[f"- `{r.mutant.id}`: `{_cell(' '.join(r.mutant.sql.split()))}`" for r in results],
+        "",
+    ]
+    md.write_text("\n".join(text))
+    js.write_text(json.dumps({
+        "command": command,
+        "summary": asdict(summary),
+        "selection": {kind: {"files": list(SELECTION[kind][0]), "k": SELECTION[kind][1]}
+                      for kind in sorted(set(kinds))},
+        "results": [{**asdict(r.mutant), "status": r.status, "seconds": round(r.seconds, 2),
+                     "selection": r.selection, "first_failure": r.first_failure,
+                     "finding": r.finding, "summary": r.summary, "detail": r.detail,
+                     "equivalence_refuted": r.equivalence_refuted} for r in results],
+    }, indent=2))
+    return md, js
+
+
+def prepare(factory: DatabaseFactory) -> tuple[list[Mutant], str]:
+    """Migrate a database with the reference backend, read its catalogue and dump it; return
+    the mutants and the dump."""
+    metadata = reference_metadata()
+    with migrated_reference(factory, metadata) as url:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                mutants = catalogue(conn, metadata)
+        finally:
+            engine.dispose()
+        return mutants, dump_schema(url)
+
+
+def _progress(result: Result) -> None:
+    where = result.first_failure or result.summary or result.detail[:200]
+    print(f"  {result.status:>10}  {result.seconds:5.1f} s (run {result.run_seconds:5.1f} s)  "
+          f"{result.mutant.id}  ({where})", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the catalogue, run the chosen mutants, print and write the figures; return the
+    exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", help="every mutant (the default)")
+    which.add_argument("--quick", action="store_true",
+                       help=f"the fixed subset of {len(QUICK)} mutants, about one per kind")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="only mutants whose id contains one of these")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per mutant")
+    parser.add_argument("--db-url", default=None,
+                        help="run against this server instead of a throwaway one")
+    parser.add_argument("--out", type=Path, default=ROOT / ".schemafuzz",
+                        help="folder for mutants.md / mutants.json")
+    parser.add_argument("--list", action="store_true", help="print the catalogue and stop")
+    parser.add_argument("--shrink", action="store_true",
+                        help="keep Hypothesis' shrink phase (minimal examples in the findings; "
+                        "much slower for killed mutants)")
+    options = parser.parse_args(argv)
+    command = "python bench/mutants.py " + " ".join(argv if argv is not None else sys.argv[1:])
+
+    provisioned = provision(options.db_url)
+    try:
+        factory = provisioned.factory
+        print(f"server: {provisioned.description}", flush=True)
+        mutants, dump = prepare(factory)
+        if options.quick:
+            by_id = {m.id: m for m in mutants}
+            missing = [i for i in QUICK if i not in by_id]
+            if missing:
+                print(f"quick mutants missing from the catalogue: {missing}", file=sys.stderr)
+                return 1
+            mutants = [by_id[i] for i in QUICK]
+        if options.only:
+            mutants = [m for m in mutants if any(text in m.id for text in options.only)]
+        if options.list:
+            for m in mutants:
+                print(f"{m.id:60} {m.selection.describe():55} "
+                      f"{'EQUIVALENT' if m.equivalent else ''}")
+            return 0
+        print(f"{len(mutants)} mutants, {options.workers} workers; selections:", flush=True)
+        for line in selection_lines(m.kind for m in mutants)[2:]:
+            print("  " + line.strip("|").replace(" | ", ": ", 1).strip(), flush=True)
+        began = time.perf_counter()
+        results = run_mutants(mutants, dump, factory, options.workers, options.timeout,
+                              _progress, options.shrink)
+        summary = summarise(results, time.perf_counter() - began, options.workers)
+        summary.extra["shrink"] = options.shrink
+    finally:
+        provisioned.close()
+    print()
+    for line in table_lines(results):
+        print(line)
+    print()
+    for line in _figures(summary):
+        print(line)
+    md, js = write_reports(results, summary, options.out, command.strip())
+    print(f"report: {md} and {js.name}")
+    return 0 if not summary.survived and not summary.errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
