@@ -55,7 +55,11 @@ _LEDGER_KEY = pytest.StashKey[Ledger]()
 _REPORT_KEY = pytest.StashKey[list[str]]()
 _RUN_ID_KEY = pytest.StashKey[str]()  # set in the xdist controller: whose parts to merge
 
-register_profiles()
+try:
+    register_profiles()
+    _PROFILE_ERROR: HarnessError | None = None
+except HarnessError as error:  # e.g. a bad SCHEMAFUZZ_SHARED_EXAMPLES: said in pytest_configure
+    _PROFILE_ERROR = error
 
 # Progress lines and the time budget of deep runs (SCHEMAFUZZ_BUDGET_MINUTES).
 pytest_plugins = ["properties.progress"]
@@ -97,6 +101,8 @@ def _setup_errors_end_the_run() -> Iterator[None]:
 def pytest_configure(config: pytest.Config) -> None:
     from hypothesis import settings
 
+    if _PROFILE_ERROR is not None:
+        raise pytest.UsageError(f"schemafuzz: {_PROFILE_ERROR}")
     option = config.getoption("hypothesis_profile", default=None)
     profile = choose_profile(option)
     try:

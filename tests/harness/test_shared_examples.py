@@ -156,3 +156,14 @@ def test_redis_round_trip_between_two_machines() -> None:
         assert list(shared.fetch(key)) == [b"failing example"]
     finally:
         writer.delete(key, b"failing example")
+
+
+def test_a_bad_shared_examples_value_is_one_usage_line(tmp_path: Path) -> None:
+    from tests.harness.conftest import run_pytest
+
+    result = run_pytest(tmp_path, "def test_nothing():\n    pass\n",
+                        env={"SCHEMAFUZZ_SHARED_EXAMPLES": "bogus"})
+    output = result.stdout + result.stderr
+    assert result.returncode == 4, output
+    assert "schemafuzz: SCHEMAFUZZ_SHARED_EXAMPLES='bogus' is not understood" in output
+    assert "Traceback" not in output
