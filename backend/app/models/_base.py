@@ -10,11 +10,14 @@ by tests) never leak into the schema under test.
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+import uuid
+from typing import Any
 
-__all__ = ["NAMING_CONVENTION", "Base", "metadata"]
+from sqlalchemy import MetaData, Uuid, text
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+__all__ = ["NAMING_CONVENTION", "Base", "metadata", "uuid_primary_key_field"]
 
 #: Constraint and index names.  CHECK constraints are declared with a short name
 #: (``title_not_blank``) that the convention prefixes with ``ck_<table>_``.
@@ -32,3 +35,14 @@ _registry = registry(metadata=metadata)
 
 class Base(SQLModel, registry=_registry):
     """Abstract base of the backend's models: table models map into :data:`metadata`."""
+
+
+def uuid_primary_key_field() -> Any:
+    """Return the ``id`` field every table shares: a UUID primary key made by Python (uuid4)
+    for ORM inserts and by the database (``gen_random_uuid()``) for raw SQL ones."""
+    return Field(
+        default_factory=uuid.uuid4,
+        primary_key=True,
+        sa_type=Uuid,
+        sa_column_kwargs={"server_default": text("gen_random_uuid()")},
+    )

@@ -4,10 +4,10 @@ import uuid
 from typing import TYPE_CHECKING, Any, Optional, Self
 
 from pydantic import model_validator
-from sqlalchemy import CheckConstraint, Index, Uuid, text
+from sqlalchemy import CheckConstraint, Index, Uuid
 from sqlmodel import Field, Relationship
 
-from ._base import Base
+from ._base import Base, uuid_primary_key_field
 from ._timestamps import (
     UTCDateTime,
     check_timestamp_order,
@@ -54,12 +54,7 @@ class Conversation(ConversationBase, table=True):
     )
     __mapper_args__: dict[str, Any] = {"eager_defaults": True}
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        primary_key=True,
-        sa_type=Uuid,
-        sa_column_kwargs={"server_default": text("gen_random_uuid()")},
-    )
+    id: uuid.UUID = uuid_primary_key_field()
     created_at: UTCDateTime | None = created_at_field()
     updated_at: UTCDateTime | None = updated_at_field()
 

@@ -5,10 +5,10 @@ import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from pydantic import AfterValidator
-from sqlalchemy import CheckConstraint, Enum, Index, String, Uuid, text
+from sqlalchemy import CheckConstraint, Enum, Index, String, Uuid
 from sqlmodel import Field, Relationship
 
-from ._base import Base
+from ._base import Base, uuid_primary_key_field
 from ._text import check_not_blank, check_storable, not_blank_sql
 from ._timestamps import (
     UTCDateTime,
@@ -88,12 +88,7 @@ class Message(MessageBase, table=True):
     )
     __mapper_args__: dict[str, Any] = {"eager_defaults": True}
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        primary_key=True,
-        sa_type=Uuid,
-        sa_column_kwargs={"server_default": text("gen_random_uuid()")},
-    )
+    id: uuid.UUID = uuid_primary_key_field()
     created_at: UTCDateTime | None = created_at_field()
 
     conversation: Optional["Conversation"] = Relationship(back_populates="messages")

@@ -4,10 +4,10 @@ import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Optional, Self
 
 from pydantic import AfterValidator, model_validator
-from sqlalchemy import CheckConstraint, Index, String, Uuid, false, text
+from sqlalchemy import CheckConstraint, Index, String, Uuid, false
 from sqlmodel import Field, Relationship
 
-from ._base import Base
+from ._base import Base, uuid_primary_key_field
 from ._text import check_not_blank, check_storable, not_blank_sql
 from ._timestamps import (
     UTCDateTime,
@@ -74,12 +74,7 @@ class Task(TaskBase, table=True):
     )
     __mapper_args__: dict[str, Any] = {"eager_defaults": True}
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        primary_key=True,
-        sa_type=Uuid,
-        sa_column_kwargs={"server_default": text("gen_random_uuid()")},
-    )
+    id: uuid.UUID = uuid_primary_key_field()
     created_at: UTCDateTime | None = created_at_field()
     updated_at: UTCDateTime | None = updated_at_field()
 

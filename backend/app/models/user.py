@@ -4,10 +4,10 @@ import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import AfterValidator, model_validator
-from sqlalchemy import CheckConstraint, String, Uuid, text
+from sqlalchemy import CheckConstraint, String
 from sqlmodel import Field, Relationship
 
-from ._base import Base
+from ._base import Base, uuid_primary_key_field
 from ._text import check_storable
 from ._timestamps import (
     UTCDateTime,
@@ -51,12 +51,7 @@ class User(UserBase, table=True):
     __table_args__ = (CheckConstraint("char_length(email) >= 1", name="email_length"),)
     __mapper_args__: dict[str, Any] = {"eager_defaults": True}
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        primary_key=True,
-        sa_type=Uuid,
-        sa_column_kwargs={"server_default": text("gen_random_uuid()")},
-    )
+    id: uuid.UUID = uuid_primary_key_field()
     created_at: UTCDateTime | None = created_at_field()
     updated_at: UTCDateTime | None = updated_at_field()
 
