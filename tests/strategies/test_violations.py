@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import event, given
+from hypothesis import event, given, settings
 
 import strategies as S
 from strategies import Layer, Violation
@@ -96,8 +96,19 @@ def test_enum_violations_cover_outside_labels_and_member_names(conn_for):
         notes[v.rule] += 1
 
     check()
-    assert notes["name instead of value"] > 0
     assert {"ticket_kind", "priority", "ticket_status"} <= set(notes)
+
+    # Member names counted on ticket_kind alone: spread over three rules, 60 random examples
+    # left some runs with none (a flaky count, not a generation gap).
+    @settings(examples(60), derandomize=True)
+    @given(S.violations(Ticket, rules={"ticket_kind"}))
+    def names(v: Violation) -> None:
+        assert _outcome(connection, v) == v.sqlstate
+        if v.record[v.column] in ("LOW", "HIGH", "URGENT"):
+            notes["name instead of value"] += 1
+
+    names()
+    assert notes["name instead of value"] > 0
 
 
 def test_model_only_rules_are_reported_as_such():
