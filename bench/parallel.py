@@ -70,16 +70,11 @@ def _port_open(port: int) -> bool:
 
 
 def _suite_databases(db_url: str) -> set[str]:
-    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
 
-    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'schemafuzz%%'").all()
-    finally:
-        engine.dispose()
-    return {row[0] for row in rows}
+    from properties.harness.databases import suite_database_names
+
+    return suite_database_names(make_url(db_url))
 
 
 def _throwaway_leftovers(output: str, folders_before: set[Path]) -> list[str]:

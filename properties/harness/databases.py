@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .errors import HarnessError
 
-__all__ = ["MARKER_PREFIX", "DatabaseFactory", "describe_url"]
+__all__ = ["MARKER_PREFIX", "DatabaseFactory", "describe_url", "suite_database_names"]
 
 MARKER_PREFIX = "schemafuzz-owned "
 _STALE_AFTER_SECONDS = 6 * 3600
@@ -30,6 +30,19 @@ _CONNECT_TIMEOUT_SECONDS = 10
 def describe_url(url: URL) -> str:
     """Return ``url`` as text with the password masked, safe for messages and logs."""
     return url.render_as_string(hide_password=True)
+
+
+def suite_database_names(admin_url: URL) -> set[str]:
+    """Names of every ``schemafuzz_*`` database on the server (marked or not), for checking
+    that a run left none behind. Raises DBAPIError when the server cannot be queried."""
+    engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'schemafuzz%%'").all()
+    finally:
+        engine.dispose()
+    return {str(row[0]) for row in rows}
 
 
 def _sqlstate(error: DBAPIError) -> str | None:

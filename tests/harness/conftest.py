@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 
 from properties.harness import DatabaseFactory
 from properties.harness.binaries import find_server_bindir
+from properties.harness.databases import suite_database_names
 
 
 def run_pytest(workdir: Path, source: str, *args: str, timeout: float = 180,
@@ -36,14 +37,7 @@ def admin_text(url: URL) -> str:
 
 def suite_databases(admin_url: URL) -> set[str]:
     """Names of every ``schemafuzz_*`` database on the server."""
-    engine = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'schemafuzz%%'").all()
-    finally:
-        engine.dispose()
-    return {row[0] for row in rows}
+    return suite_database_names(admin_url)
 
 
 def pg_dump(url: URL) -> str:
