@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from hypothesis import strategies as st
 
 _OVERRIDES: dict[tuple[str, str], st.SearchStrategy[Any]] = {}
+_VERSION = [0]  # bumped by every registration: cached strategies built before it are stale
 
 
 def _table_name(model_or_table: Any) -> str:
@@ -39,6 +40,19 @@ def register_field_strategy(
     if not isinstance(strategy, st.SearchStrategy):
         raise InvalidArgument(f"strategy={strategy!r} must be a SearchStrategy")
     _OVERRIDES[(_table_name(model_or_table), column)] = strategy
+    _VERSION[0] += 1
+
+
+def unregister_field_strategy(model_or_table: Any, column: str) -> None:
+    """Forget the override of `column` (if any); raises TypeError as
+    `register_field_strategy` does."""
+    _OVERRIDES.pop((_table_name(model_or_table), column), None)
+    _VERSION[0] += 1
+
+
+def overrides_version() -> int:
+    """Return a number that changes whenever a field strategy is registered."""
+    return _VERSION[0]
 
 
 def override_for(table: str, column: str) -> st.SearchStrategy[Any] | None:

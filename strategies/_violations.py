@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from ._catalogue import ColumnSpec, TableSpec
 from ._constraint import Constraint, Kind, Layer
 from ._records import closure, column_values, graph, model_accepts, spec_of
+from ._registry import overrides_version
 from ._rules import broken
 from ._text import CHARACTERS, blank, lengths, texts
 from ._types import INT_LIMITS
@@ -360,6 +361,24 @@ def violations(
     broken alone (e.g. a CHECK shadowed by a tighter varchar length) is simply never
     drawn; see `constraints()` for the catalogue.
     """
+    if connection is not None:  # the live catalogue may change between calls: built afresh
+        return _violations(model, connection, rules, constraint, max_rows)
+    # Properties call violations() inside the test, once per example, with the same
+    # arguments; the strategy depends only on them, the model's catalogue (cached by spec_of)
+    # and the field overrides (whose version is part of the key).
+    key = (model, None if rules is None else frozenset(rules), constraint, max_rows,
+           overrides_version())
+    if key not in _BUILT:
+        _BUILT[key] = _violations(model, None, rules, constraint, max_rows)
+    return _BUILT[key]
+
+
+_BUILT: dict[tuple[Any, ...], st.SearchStrategy[Violation]] = {}
+
+
+def _violations(model: type[Any], connection: sa.Connection | None,
+                rules: set[str] | frozenset[str] | None, constraint: Constraint | None,
+                max_rows: int) -> st.SearchStrategy[Violation]:
     spec = spec_of(model, connection)
     order = closure([model], connection)
     specs = {s.name: s for s in order}
@@ -379,46 +398,48 @@ def violations(
             need = 3  # a duplicate through a self-FK needs a row that has a parent
         g = graph(order, min_rows={**ancestors, spec.name: need},
                   max_rows=max(max_rows, need))
-
-        @st.composite
-        def draw(draw_: st.DrawFn) -> Violation:
-            rows = draw_(g)
-            setup, (_, base) = rows[:-1], rows[-1]
-            options = _mutations(spec, c, base, setup)
-            assume(options)
-            idx = draw_(st.integers(0, len(options) - 1))
-            strat, note = options[idx]
-            record = {**base, **draw_(strat)}
-            existing: dict[str, list[Record]] = {}
-            for s, r in setup:
-                existing.setdefault(s.name, []).append(r)
-            bad = broken(spec, record, existing, specs)
-            # A non-native enum's CHECK and the enum itself share one rule name: same rule.
-            others = [b for b in bad if b.rule != c.rule]
-            exact = c in bad and all(
-                b.sqlstate is None or not b.enforced_by_database for b in others
-            ) and (c.enforced_by_database or not others)
-            if not exact:
-                event(f"{spec.name}: {c.rule}: candidate rejected (not exactly one rule)")
-            assume(exact)
-            column = ",".join(c.columns) if c.kind != Kind.CHECK else next(
-                (k for k in record if k in c.columns and base.get(k) != record.get(k)),
-                ",".join(c.columns))
-            if note:
-                event(f"violation {spec.name}.{c.rule}: {note}")
-            rejects = not model_accepts(spec, record)
-            layers = c.layers | ({Layer.MODEL} if rejects else frozenset())
-            sqlstate = c.sqlstate if c.enforced_by_database else None
-            if note == TRUNCATED:
-                layers, sqlstate = layers & {Layer.MODEL}, None
-            return Violation(
-                table=spec.name, column=column, rule=c.rule, record=record,
-                sqlstate=sqlstate, enforced_by=layers,
-                model_rejects=rejects,
-                setup=tuple((s.table, r) for s, r in setup), constraint=c,
-                also_breaks=tuple(b.rule for b in others), sa_table=spec.table,
-            )
-
-        return draw()
+        return _drawn_violation(spec, c, g, specs)
 
     return st.one_of([for_target(c) for c in targets])
+
+
+@st.composite  # module level: see strategies/_records.py, _drawn_record
+def _drawn_violation(draw_: st.DrawFn, spec: TableSpec, c: Constraint,
+                     g: st.SearchStrategy[list[tuple[TableSpec, Record]]],
+                     specs: Mapping[str, TableSpec]) -> Violation:
+    rows = draw_(g)
+    setup, (_, base) = rows[:-1], rows[-1]
+    options = _mutations(spec, c, base, setup)
+    assume(options)
+    idx = draw_(st.integers(0, len(options) - 1))
+    strat, note = options[idx]
+    record = {**base, **draw_(strat)}
+    existing: dict[str, list[Record]] = {}
+    for s, r in setup:
+        existing.setdefault(s.name, []).append(r)
+    bad = broken(spec, record, existing, specs)
+    # A non-native enum's CHECK and the enum itself share one rule name: same rule.
+    others = [b for b in bad if b.rule != c.rule]
+    exact = c in bad and all(
+        b.sqlstate is None or not b.enforced_by_database for b in others
+    ) and (c.enforced_by_database or not others)
+    if not exact:
+        event(f"{spec.name}: {c.rule}: candidate rejected (not exactly one rule)")
+    assume(exact)
+    column = ",".join(c.columns) if c.kind != Kind.CHECK else next(
+        (k for k in record if k in c.columns and base.get(k) != record.get(k)),
+        ",".join(c.columns))
+    if note:
+        event(f"violation {spec.name}.{c.rule}: {note}")
+    rejects = not model_accepts(spec, record)
+    layers = c.layers | ({Layer.MODEL} if rejects else frozenset())
+    sqlstate = c.sqlstate if c.enforced_by_database else None
+    if note == TRUNCATED:
+        layers, sqlstate = layers & {Layer.MODEL}, None
+    return Violation(
+        table=spec.name, column=column, rule=c.rule, record=record,
+        sqlstate=sqlstate, enforced_by=layers,
+        model_rejects=rejects,
+        setup=tuple((s.table, r) for s, r in setup), constraint=c,
+        also_breaks=tuple(b.rule for b in others), sa_table=spec.table,
+    )

@@ -136,6 +136,6 @@ def test_field_override_narrows_values():
 
         check()
     finally:
-        from strategies import _registry
+        from strategies._registry import unregister_field_strategy
 
-        _registry._OVERRIDES.pop(("sf_board", "slug"), None)
+        unregister_field_strategy(Board, "slug")
