@@ -42,6 +42,8 @@ class Observer:
         self.path = path
         self.first_failure: dict[str, Any] | None = None
         self.tests: dict[str, dict[str, float]] = {}  # nodeid -> calls, failed, seconds, ...
+        # Connections whose driver time is being added up (held, so that ids stay unique).
+        self._timed: dict[int, Any] = {}
         # One JSON line per example: the SQL its sandbox's recorder saw (for a replay).
         self.statements: TextIO | None = statements.open("w") if statements else None
 
@@ -55,6 +57,7 @@ class Observer:
         @functools.wraps(inner)
         def counted(*args: Any, **kwargs: Any) -> Any:
             counts["calls"] += 1
+            self._time_database(counts, kwargs.get("db"))
             began = time.perf_counter()
             try:
                 return inner(*args, **kwargs)
@@ -70,6 +73,30 @@ class Observer:
                 self._keep_statements(nodeid, kwargs.get("db"))
 
         return counted
+
+    def _time_database(self, counts: dict[str, float], sandbox: Any) -> None:
+        """Add the time the sandbox's connection spends in the driver to counts["db_seconds"]
+        (listeners attached once per connection)."""
+        connection = getattr(sandbox, "connection", None)
+        if connection is None or id(connection) in self._timed:
+            return
+        self._timed[id(connection)] = connection
+        from sqlalchemy import event
+
+        began: list[float] = []
+
+        def before(*_: Any) -> None:
+            began.append(time.perf_counter())
+
+        def after(*_: Any) -> None:
+            if began:
+                counts["db_seconds"] = counts.get("db_seconds", 0.0) + (
+                    time.perf_counter() - began.pop())
+
+        event.listen(connection, "before_cursor_execute", before)
+        event.listen(connection, "after_cursor_execute", after)
+        event.listen(connection.engine, "handle_error",
+                     lambda context: after() if context.connection is connection else None)
 
     def _keep_statements(self, nodeid: str, sandbox: Any) -> None:
         recorder = getattr(sandbox, "recorder", None)

@@ -56,7 +56,7 @@ def _insert(db: Sandbox, state: _State, model: type[Any], data: st.DataObject) -
     parents: dict[str | tuple[str, ...], list[Any]] = {}
     if table.name in _PARENT:
         parent_table, column = _PARENT[table.name]
-        parents[column] = sorted(state.rows[parent_table])
+        parents[column] = list(state.rows[parent_table])  # insertion order: ids are random
     instance = data.draw(valid(model, parents=parents or None), label=f"{table.name} row")
     record = record_of(instance)
     outcome = attempt(db, insert_statement(table, record).returning(table.c.id))
@@ -68,6 +68,9 @@ def _insert(db: Sandbox, state: _State, model: type[Any], data: st.DataObject) -
         assert outcome.sqlstate == "23505", f"{table.name}: refused valid row: {outcome.message}"
 
 
+# 200 examples rather than the profile's 30: at 30 the figure measured Hypothesis' start-up
+# (its first examples, its database) more than the steady rate the benchmark is about.
+@settings(max_examples=200)
 @given(data=st.data())
 def test_stateful_workload(db: Sandbox, data: st.DataObject) -> None:
     models = _models()
@@ -87,7 +90,7 @@ def test_stateful_workload(db: Sandbox, data: st.DataObject) -> None:
         if op == "insert":
             _insert(db, state, models[table], data)
         else:
-            key = data.draw(st.sampled_from(sorted(state.rows[table])), label=f"{table} id")
+            key = data.draw(st.sampled_from(list(state.rows[table])), label=f"{table} id")
             if op == "update":
                 db.execute("UPDATE tasks SET completed = NOT completed, title = :t "
                            "WHERE id = :id", {"t": f"step {steps}", "id": key})

@@ -74,6 +74,8 @@ class Workload:
     examples: int
     call_seconds: float
     statements: list[list[str]]
+    example_seconds: float = 0.0  # inside the examples (draws, checks, database)
+    db_seconds: float = 0.0  # of which in the driver
 
     @property
     def rate(self) -> float:
@@ -95,6 +97,9 @@ class Figures:
     truncate_examples: int
     recreate: float
     recreate_examples: int
+    ms_engine: float = 0.0  # per example: Hypothesis between examples (choosing, mutating)
+    ms_drawing_and_checks: float = 0.0  # per example: inside it, outside the driver
+    ms_database: float = 0.0  # per example: in the driver (psycopg2 and PostgreSQL)
 
     @property
     def ratio(self) -> float:
@@ -143,6 +148,8 @@ def load_examples(observed: Path, statements: Path) -> dict[str, Workload]:
         workload = workload_of(nodeid)
         workload.examples += int(counts.get("calls", 0))
         workload.call_seconds += float(counts.get("call_seconds", counts.get("seconds", 0.0)))
+        workload.example_seconds += float(counts.get("seconds", 0.0))
+        workload.db_seconds += float(counts.get("db_seconds", 0.0))
     with statements.open() as lines:
         for line in lines:
             record = json.loads(line)
@@ -202,6 +209,17 @@ def _rate(done: int, seconds: float) -> float:
     return done / seconds if seconds else 0.0
 
 
+def _split(workload: Workload) -> tuple[float, float, float]:
+    """Milliseconds per example: the engine between examples, drawing and checking inside
+    them, and the driver."""
+    if not workload.examples:
+        return 0.0, 0.0, 0.0
+    per = 1000 / workload.examples
+    return (per * max(0.0, workload.call_seconds - workload.example_seconds),
+            per * max(0.0, workload.example_seconds - workload.db_seconds),
+            per * workload.db_seconds)
+
+
 def measure(factory: DatabaseFactory, naive_examples: int = 300) -> list[Figures]:
     """Run the workloads in a child pytest, then the floor and the naive isolations; return
     the figures of each workload. Raises RuntimeError when the child run fails."""
@@ -230,7 +248,7 @@ def measure(factory: DatabaseFactory, naive_examples: int = 300) -> list[Figures
                 workload.name, workload.examples,
                 sum(map(len, examples)) / len(examples) if examples else 0.0,
                 workload.rate, _rate(*floor), floor[0], _rate(*truncate), truncate[0],
-                _rate(*recreate), recreate[0]))
+                _rate(*recreate), recreate[0], *_split(workload)))
     return figures
 
 
@@ -245,6 +263,14 @@ def table_lines(figures: list[Figures]) -> list[str]:
             f"| {f.workload} | {f.examples} | {f.statements_per_example:.1f} | {f.suite:.0f} | "
             f"{f.floor:.0f} | {f.ratio:.2f} | {f.truncate:.0f} (of {f.truncate_examples}) | "
             f"{f.recreate:.1f} (of {f.recreate_examples}) | {f.suite_with(f.truncate):.0f} |")
+    lines += ["", "Where the suite's time per example goes (ms): Hypothesis' engine between "
+              "examples | drawing values and checking them | the driver (psycopg2 + PostgreSQL) "
+              "| the floor's whole example", "",
+              "| workload | engine | drawing + checks | driver | floor |",
+              "|---|---:|---:|---:|---:|"]
+    for f in figures:
+        lines.append(f"| {f.workload} | {f.ms_engine:.2f} | {f.ms_drawing_and_checks:.2f} | "
+                     f"{f.ms_database:.2f} | {1000 / f.floor if f.floor else 0:.2f} |")
     return lines
 
 
