@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -298,10 +298,15 @@ def graph(
     min_rows: Mapping[str, int] | None = None,
     max_rows: int = 4,
     db_filter: Callable[[TableSpec, Record], bool] | None = None,
+    required: Mapping[str, Iterable[str]] | None = None,
 ) -> st.SearchStrategy[list[tuple[TableSpec, Record]]]:
-    """FK-consistent rows over `order`, insertion order, table sizes drawn (and shrunk)."""
+    """FK-consistent rows over `order`, insertion order, table sizes drawn (and shrunk).
+    Primary keys, referenced columns and the `required` columns of a table are always
+    present and non-NULL."""
     min_rows = min_rows or {}
     present: dict[str, set[str]] = {s.name: set(s.pk) for s in order}
+    for table, columns in (required or {}).items():
+        present.setdefault(table, set()).update(columns)
     for s in order:
         for fk in s.fks:
             present.setdefault(fk.params["ref_table"], set()).update(fk.params["ref_columns"])
