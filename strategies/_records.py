@@ -156,12 +156,15 @@ class _Plan:
         fk_values: FkValues,
         present: frozenset[str],
         db_filter: Callable[[Record], bool] | None,
+        lean: bool = False,
     ) -> Record:
+        """A valid row; with `lean`, every column that may be omitted is (fewer draws, for
+        rows that only have to exist, such as a violation's parents)."""
         spec, strategies = self.spec, self.strategies
         record: Record = {}
         for group in self.groups:
             omittable = all(spec.columns[c].omittable and c not in present for c in group)
-            if omittable and draw(_BOOLEANS):
+            if omittable and (lean or draw(_BOOLEANS)):
                 continue
             for name in group:
                 if name not in strategies or name in self.fk_cols:
@@ -299,10 +302,11 @@ def graph(
     max_rows: int = 4,
     db_filter: Callable[[TableSpec, Record], bool] | None = None,
     required: Mapping[str, Iterable[str]] | None = None,
+    lean: Iterable[str] = (),
 ) -> st.SearchStrategy[list[tuple[TableSpec, Record]]]:
     """FK-consistent rows over `order`, insertion order, table sizes drawn (and shrunk).
     Primary keys, referenced columns and the `required` columns of a table are always
-    present and non-NULL."""
+    present and non-NULL; rows of the `lean` tables omit every column they may omit."""
     min_rows = min_rows or {}
     present: dict[str, set[str]] = {s.name: set(s.pk) for s in order}
     for table, columns in (required or {}).items():
@@ -312,7 +316,8 @@ def graph(
             present.setdefault(fk.params["ref_table"], set()).update(fk.params["ref_columns"])
 
     plans = {s.name: _plan_of(s) for s in order}
-    return _drawn_graph(tuple(order), dict(min_rows), max_rows, present, plans, db_filter)
+    return _drawn_graph(tuple(order), dict(min_rows), max_rows, present, plans, db_filter,
+                        frozenset(lean))
 
 
 @st.composite
@@ -324,6 +329,7 @@ def _drawn_graph(
     present: Mapping[str, set[str]],
     plans: Mapping[str, _Plan],
     db_filter: Callable[[TableSpec, Record], bool] | None,
+    lean: frozenset[str],
 ) -> list[tuple[TableSpec, Record]]:
     rows: dict[str, list[Record]] = {}
     out: list[tuple[TableSpec, Record]] = []
@@ -344,7 +350,7 @@ def _drawn_graph(
                 break
             rec = plans[spec.name].draw(
                 draw, fk_values, frozenset(present.get(spec.name, ())),
-                _bind(db_filter, spec))
+                _bind(db_filter, spec), lean=spec.name in lean)
             if broken(spec, rec, {**rows, spec.name: own}, {s.name: s for s in order}):
                 continue  # a duplicate unique value: drop the row, keep the graph valid
             if not model_accepts(spec, rec):
