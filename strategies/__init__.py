@@ -1,8 +1,9 @@
 """Hypothesis strategies derived from the constraints of any SQLModel application.
 
 Public API: `valid`, `violations`, `Violation`, `graphs`, `constraints`, `Constraint`,
-`Layer`, `Kind`, `from_json_schema`, `register_models`, `register_field_strategy`, and the
-errors `UnsupportedColumnError`, `UnsupportedConstraintError`, `SkippedConstraintWarning`.
+`Layer`, `Kind`, `from_json_schema`, `register_models`, `register_field_strategy`,
+`unregister_field_strategy`, and the errors `UnsupportedColumnError`,
+`UnsupportedConstraintError`, `SkippedConstraintWarning`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ._errors import (
 )
 from ._graphs import graphs
 from ._jsonschema import from_json_schema
-from ._registry import register_field_strategy, table_models
+from ._registry import register_field_strategy, table_models, unregister_field_strategy
 from ._valid import valid
 from ._violations import Violation, violations
 
@@ -41,6 +42,7 @@ __all__ = [
     "graphs",
     "register_field_strategy",
     "register_models",
+    "unregister_field_strategy",
     "valid",
     "violations",
 ]

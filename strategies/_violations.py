@@ -354,7 +354,8 @@ def violations(
     (sqlstate None). `rules` restricts to the named rules; `constraint` to one constraint of
     `constraints(model)` (several may share a rule name, such as each column's "NOT NULL").
     Parent rows come from `graphs()` over the models the FKs reach (found through the
-    model's SQLAlchemy registry).
+    model's SQLAlchemy registry); they carry only what they must (keys, and the columns
+    without a default), since they only have to exist.
 
     Raises `UnsupportedColumnError` when a parent model cannot be found or a column has
     no strategy, ValueError when `rules` names nothing violable. A rule that cannot be

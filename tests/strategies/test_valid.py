@@ -136,6 +136,36 @@ def test_field_override_narrows_values():
 
         check()
     finally:
-        from strategies._registry import unregister_field_strategy
+        S.unregister_field_strategy(Board, "slug")
 
-        unregister_field_strategy(Board, "slug")
+
+def test_registering_after_a_first_draw_takes_effect_and_unregistering_undoes_it():
+    """valid() and violations() keep what they build per model; a registration made after
+    they were first used must still change their values, and forgetting it change them back."""
+    from .models_enums import Board
+
+    def slugs(strategy: st.SearchStrategy[Any]) -> list[str]:
+        seen: list[str] = []
+
+        @examples(40)
+        @given(strategy)
+        def collect(value: Any) -> None:
+            seen.append(value.slug if isinstance(value, Board) else value.record["slug"])
+
+        collect()
+        return seen
+
+    too_long = next(c for c in S.constraints(Board) if c.rule == "varchar(20)")
+    duplicate = next(c for c in S.constraints(Board) if c.kind == S.Kind.UNIQUE)
+    assert not all(s.isascii() and s.islower() for s in slugs(S.valid(Board)))
+    slugs(S.violations(Board, constraint=duplicate))  # built and cached before registering
+    S.register_field_strategy(Board, "slug", st.from_regex(r"[a-z]{1,8}", fullmatch=True))
+    try:
+        assert all(s.isascii() and s.islower() for s in slugs(S.valid(Board)))
+        # the duplicated slug is drawn from the override too
+        assert all(s.isascii() and s.islower() for s in slugs(
+            S.violations(Board, constraint=duplicate)))
+    finally:
+        S.unregister_field_strategy(Board, "slug")
+    assert not all(s.isascii() and s.islower() for s in slugs(S.valid(Board)))
+    assert all(len(s) > 20 for s in slugs(S.violations(Board, constraint=too_long)))
