@@ -44,6 +44,7 @@ class Observer:
         self.tests: dict[str, dict[str, float]] = {}  # nodeid -> calls, failed, seconds, ...
         # Connections whose driver time is being added up (held, so that ids stay unique).
         self._timed: dict[int, Any] = {}
+        self._inside = False  # within an example's call
         # One JSON line per example: the SQL its sandbox's recorder saw (for a replay).
         self.statements: TextIO | None = statements.open("w") if statements else None
 
@@ -59,6 +60,7 @@ class Observer:
             counts["calls"] += 1
             self._time_database(counts, kwargs.get("db"))
             began = time.perf_counter()
+            self._inside = True
             try:
                 return inner(*args, **kwargs)
             except _NOT_A_FAILURE:
@@ -69,14 +71,17 @@ class Observer:
                     self._failed(nodeid, "example")
                 raise
             finally:
+                self._inside = False
                 counts["seconds"] += time.perf_counter() - began
                 self._keep_statements(nodeid, kwargs.get("db"))
 
         return counted
 
     def _time_database(self, counts: dict[str, float], sandbox: Any) -> None:
-        """Add the time the sandbox's connection spends in the driver to counts["db_seconds"]
-        (listeners attached once per connection)."""
+        """Add the time the sandbox's connection spends in the driver during examples to
+        counts["db_seconds"] (listeners attached once per connection). Statements outside an
+        example (the plugin's per-example savepoint, if it wraps this counter) are left out,
+        so that the driver's time is a part of the examples' time."""
         connection = getattr(sandbox, "connection", None)
         if connection is None or id(connection) in self._timed:
             return
@@ -86,7 +91,8 @@ class Observer:
         began: list[float] = []
 
         def before(*_: Any) -> None:
-            began.append(time.perf_counter())
+            if self._inside:
+                began.append(time.perf_counter())
 
         def after(*_: Any) -> None:
             if began:
