@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from properties.harness import DatabaseFactory
+from properties.harness import DatabaseFactory, provision
 from properties.harness.binaries import find_server_bindir
 from properties.harness.databases import suite_database_names
 
@@ -53,16 +53,31 @@ def pg_dump(url: URL) -> str:
 
 
 @pytest.fixture
-def user_database(pg_server: DatabaseFactory) -> Iterator[URL]:
+def isolated_server(pg_server: DatabaseFactory) -> Iterator[DatabaseFactory]:
+    """The server for a test that counts every suite database on it: ``pg_server`` when the
+    tests run serially; under pytest-xdist, where the other worker creates and drops databases
+    on the shared server meanwhile, a throwaway server of the test's own (removed after it)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield pg_server
+        return
+    provisioned = provision(None)
+    try:
+        yield provisioned.factory
+    finally:
+        provisioned.close()
+
+
+@pytest.fixture
+def user_database(isolated_server: DatabaseFactory) -> Iterator[URL]:
     """A database that is *not* the suite's (no marker, not schemafuzz_*), holding rows, as a
     user's production copy would; dropped by this fixture at the end."""
     name = f"userdata_{os.getpid()}"
-    admin = sa.create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT",
+    admin = sa.create_engine(isolated_server.admin_url, isolation_level="AUTOCOMMIT",
                              poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = pg_server.admin_url.set(database=name)
+    url = isolated_server.admin_url.set(database=name)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL)")

@@ -52,9 +52,9 @@ def _assert_one_clean_line(result: subprocess.CompletedProcess[str], *needles: s
 
 
 def test_passing_and_failing_runs_leave_user_data_untouched(
-        tmp_path: Path, pg_server: DatabaseFactory, user_database: URL) -> None:
+        tmp_path: Path, isolated_server: DatabaseFactory, user_database: URL) -> None:
     before_dump = pg_dump(user_database)
-    before_dbs = suite_databases(pg_server.admin_url)
+    before_dbs = suite_databases(isolated_server.admin_url)
     target = admin_text(user_database)  # even pointed *at* the user's database
     passing = run_pytest(tmp_path, USES_DB, "--db-url", target, "--schema", "metadata",
                          "--models", "sqlmodel")
@@ -64,13 +64,13 @@ def test_passing_and_failing_runs_leave_user_data_untouched(
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "deliberate failure" in failing.stdout
     assert pg_dump(user_database) == before_dump
-    assert suite_databases(pg_server.admin_url) == before_dbs
+    assert suite_databases(isolated_server.admin_url) == before_dbs
 
 
 def test_sigint_mid_run_drops_the_suite_database(
-        tmp_path: Path, pg_server: DatabaseFactory, user_database: URL) -> None:
+        tmp_path: Path, isolated_server: DatabaseFactory, user_database: URL) -> None:
     before_dump = pg_dump(user_database)
-    before_dbs = suite_databases(pg_server.admin_url)
+    before_dbs = suite_databases(isolated_server.admin_url)
     (tmp_path / "test_child.py").write_text(SLEEPS)
     child = subprocess.Popen(
         [sys.executable, "-m", "pytest", "test_child.py", "-q", "-p", "no:cacheprovider",
@@ -81,12 +81,12 @@ def test_sigint_mid_run_drops_the_suite_database(
     while not (tmp_path / "started").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert (tmp_path / "started").exists(), "the child never reached its test"
-    during = suite_databases(pg_server.admin_url) - before_dbs
+    during = suite_databases(isolated_server.admin_url) - before_dbs
     assert len(during) == 1, during  # the child's schema database exists while it runs
     child.send_signal(signal.SIGINT)
     output, _ = child.communicate(timeout=60)
     assert child.returncode == 2, output  # pytest's "interrupted"
-    assert suite_databases(pg_server.admin_url) == before_dbs, output
+    assert suite_databases(isolated_server.admin_url) == before_dbs, output
     assert pg_dump(user_database) == before_dump
 
 

@@ -31,12 +31,12 @@ def test_dies(db):
 
 
 def test_each_worker_gets_its_own_copy_of_the_template(
-        tmp_path: Path, pg_server: DatabaseFactory) -> None:
-    before = suite_databases(pg_server.admin_url)
+        tmp_path: Path, isolated_server: DatabaseFactory) -> None:
+    before = suite_databases(isolated_server.admin_url)
     schema = tmp_path / "schema.sql"
     schema.write_text("CREATE TABLE built_by_template (id int PRIMARY KEY);\n")
     result = run_pytest(tmp_path, RECORDS_DATABASE, "-n", "2", "--db-url",
-                        admin_text(pg_server.admin_url), "--schema", f"sql:{schema}")
+                        admin_text(isolated_server.admin_url), "--schema", f"sql:{schema}")
     assert result.returncode == 0, result.stdout + result.stderr
     seen: dict[str, set[str]] = {}
     for record in tmp_path.glob("seen-*"):
@@ -45,14 +45,14 @@ def test_each_worker_gets_its_own_copy_of_the_template(
     assert set(seen) == {"gw0", "gw1"}, seen
     assert all(len(names) == 1 for names in seen.values())  # one database per worker...
     assert seen["gw0"] != seen["gw1"]  # ...and not shared
-    assert suite_databases(pg_server.admin_url) == before
+    assert suite_databases(isolated_server.admin_url) == before
 
 
-def test_a_dead_worker_leaves_no_database(tmp_path: Path, pg_server: DatabaseFactory) -> None:
-    before = suite_databases(pg_server.admin_url)
+def test_a_dead_worker_leaves_no_database(tmp_path: Path, isolated_server: DatabaseFactory) -> None:
+    before = suite_databases(isolated_server.admin_url)
     result = run_pytest(tmp_path, KILLS_ITS_WORKER, "-n", "2", "--db-url",
-                        admin_text(pg_server.admin_url), "--schema", "metadata",
+                        admin_text(isolated_server.admin_url), "--schema", "metadata",
                         "--models", "sqlmodel")
     assert result.returncode != 0
     assert "crashed" in result.stdout + result.stderr
-    assert suite_databases(pg_server.admin_url) == before
+    assert suite_databases(isolated_server.admin_url) == before
