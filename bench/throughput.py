@@ -10,12 +10,14 @@ One child ``pytest`` (``dev`` profile) runs two workloads on the migrated refere
 * ``constraints``: ``properties/test_constraints.py`` (valid rows round trip, every violation
   refused with its SQLSTATE, unvalidated instances refused on flush);
 * ``stateful``: ``bench/_workload.py``, sequences of inserts / updates / deletes over the four
-  tables with a row-count invariant after every step.
+  tables with a row-count invariant after every step (200 examples).
 
 ``bench/_observe.py`` counts every example Hypothesis runs (generated, replayed or shrinking),
 the time of each test's call phase, and writes each example's SQL as the sandbox's statement
 recorder rendered it. Suite throughput = examples / call time (the Hypothesis engine, drawing
-data, model validation, SQLAlchemy, the checks and the database; not pytest's start-up).
+data, model validation, SQLAlchemy, the checks and the database; not pytest's start-up). A
+second table splits that time per example: the engine between examples, drawing and checking
+inside them, and the driver (``bench/_observe.py`` times the sandbox connection's cursor).
 
 The floor then replays exactly those statements, example by example, with psycopg2 on a fresh
 database migrated the same way: each example inside ``SAVEPOINT`` ... ``ROLLBACK TO SAVEPOINT``
