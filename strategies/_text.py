@@ -28,8 +28,8 @@ UNBOUNDED_SOFT_MAX = 64
 # Characters drawn one by one per text; a longer text repeats them to its length. Hypothesis
 # spends ~10 us per drawn character of a full-Unicode alphabet: drawing all 200 or 201
 # characters of a varchar(200) boundary value was a quarter of the properties' run time
-# (bench/throughput.py). Lengths stay exact (they are what limits judge); the character
-# classes, and the specials spliced in at any position, still vary from example to example.
+# (profiled). Lengths stay exact (they are what limits judge); the character classes, and the
+# run of specials spliced in at a drawn position, still vary from example to example.
 DRAWN_CHARACTERS = 16
 
 
