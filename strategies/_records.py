@@ -196,7 +196,7 @@ class _Plan:
         return record
 
 
-_PLANS: dict[int, tuple[TableSpec, int, _Plan]] = {}
+_PLANS: dict[tuple[Any, int], _Plan] = {}  # (model, overrides_version()) -> plan
 
 
 def _plan_of(spec: TableSpec) -> _Plan:
@@ -204,11 +204,10 @@ def _plan_of(spec: TableSpec) -> _Plan:
     machines ask again at every step) until a field strategy is registered."""
     if spec.model is None or _CACHE.get(spec.model) is not spec:
         return _Plan(spec)  # a catalogue read from a live database: built afresh each time
-    version = overrides_version()
-    kept = _PLANS.get(id(spec))
-    if kept is None or kept[0] is not spec or kept[1] != version:
-        kept = _PLANS[id(spec)] = (spec, version, _Plan(spec))
-    return kept[2]
+    key = (spec.model, overrides_version())
+    if key not in _PLANS:
+        _PLANS[key] = _Plan(spec)
+    return _PLANS[key]
 
 
 def to_instance(spec: TableSpec, record: Mapping[str, Any]) -> Any:
