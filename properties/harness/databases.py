@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from . import guard
 from .errors import HarnessError
 
 __all__ = ["MARKER_PREFIX", "DatabaseFactory", "describe_url", "suite_database_names"]
@@ -120,6 +121,7 @@ class DatabaseFactory:
             with engine.connect() as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE {source}')
                 self.created.append(name)
+                guard.permit_database(self.admin_url.set(database=name))
                 conn.exec_driver_sql(f'COMMENT ON DATABASE "{name}" IS %(marker)s',
                                      {"marker": marker})
         except DBAPIError as error:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from . import guard
 from .databases import DatabaseFactory, describe_url
 from .errors import HarnessError
 from .throwaway import ThrowawayServer, start_throwaway_server
@@ -68,6 +69,7 @@ def provision(db_url: str | None) -> Provisioned:
     """
     if db_url:
         url = parse_db_url(db_url)
+        guard.permit_database(url)  # the admin database; the suite's own are added as made
         factory = DatabaseFactory(url)
         version = factory.check_reachable()
         dropped = factory.drop_stale()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from . import guard
 from .binaries import find_server_bindir
 from .errors import HarnessError
 
@@ -235,8 +236,10 @@ def start_throwaway_server(ssl: bool | None = None) -> ThrowawayServer:
             f"could not start a throwaway PostgreSQL from {bindir}: {error}; "
             f"{' '.join(detail.split())[-600:]}"
         ) from None
-    return ThrowawayServer(
+    server = ThrowawayServer(
         bindir=bindir, base=base, port=port, version=(version.split() + ["?"] * 3)[2],
         startup_seconds=time.monotonic() - started, account=account, ssl=with_ssl,
         watchdog=watchdog,
     )
+    guard.permit_server(server.admin_url, socket_dir=base)  # all of it is the suite's
+    return server
