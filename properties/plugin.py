@@ -11,6 +11,10 @@ Loaded automatically (``pytest11`` entry point) once the package is installed. F
 - ``schema_db_url`` / ``schema_engine`` (session): a database holding the schema under test.
 - ``db`` (function): a ``Sandbox`` on ``schema_engine``; rolled back after the test, and after
   every Hypothesis example when the test is a ``@given`` test.
+
+The connection guard (:mod:`properties.harness.guard`) is armed before the first conftest is
+loaded: for the whole run, this process and its xdist workers reach only the suite's own
+servers and databases, and a refused attempt ends the run with one line.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import SQLModel
 
+from properties.blocking import UPGRADE_FROM_EMPTY, blocker
 from properties.harness import (
     DatabaseFactory,
     HarnessError,
@@ -37,12 +42,14 @@ from properties.harness import (
     SchemaSpec,
     build_schema,
     choose_profile,
+    guard,
     parse_schema_option,
     provision,
     register_profiles,
 )
 from properties.harness.recorder import write_repro_script
-from properties.migrations.environment import ALEMBIC_ENVS
+from properties.harness.schema import MigrationsBlocked
+from properties.migrations.environment import ALEMBIC_ENVS, DEFAULT_ALEMBIC_ENV
 from properties.report import Ledger, summary_lines, write_reports
 from properties.report.validation import validation_summary_lines, write_validation_report
 
@@ -77,16 +84,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--alembic-ini", default=None, metavar="PATH",
                     help="alembic.ini of the app under test (default backend/alembic.ini)")
     group.addoption("--alembic-env", default=None, metavar="WHICH", choices=ALEMBIC_ENVS,
-                    help="which env.py runs the --alembic-ini revisions: project (default: the "
-                    "project's own, which must use config.attributes['connection']) or suite "
-                    "(the suite's generic env.py, for an env.py that needs the app's settings)")
+                    help="which env.py runs the --alembic-ini revisions: suite (default: the "
+                    "suite's generic env.py, on the suite's connection) or project (the "
+                    "project's own, which must use config.attributes['connection'])")
     group.addoption("--schema", default=None, metavar="HOW",
                     help="how to build the schema under test: migrations (default), metadata "
                     "(create_all) or sql:PATH (e.g. a pg_dump --schema-only)")
 
 
 def _abort(error: HarnessError) -> NoReturn:
-    pytest.exit(f"schemafuzz: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+    refused = guard.refusals()
+    message = refused[0] if refused else str(error)
+    pytest.exit(f"schemafuzz: {message}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Before any conftest (and so any of the app's modules) is imported.
+    guard.arm()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector
+                               ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report: pytest.CollectReport = yield
+    refused = guard.refusals()
+    if refused:  # e.g. a module of the app connecting at import time
+        pytest.exit(f"schemafuzz: {refused[0]}", returncode=pytest.ExitCode.USAGE_ERROR)
+    return report
+
+
+def _permit_shared_server(share: dict[str, str]) -> None:
+    """In an xdist worker: allow the server the controller provisioned."""
+    admin = make_url(share["admin_url"])
+    if share.get("owned"):
+        guard.permit_server(admin)
+    else:
+        guard.permit_database(admin)
 
 
 @contextmanager
@@ -101,6 +135,10 @@ def _setup_errors_end_the_run() -> Iterator[None]:
 def pytest_configure(config: pytest.Config) -> None:
     from hypothesis import settings
 
+    guard.arm()
+    share = _worker_share(config)
+    if share is not None:
+        _permit_shared_server(share)
     if _PROFILE_ERROR is not None:
         raise pytest.UsageError(f"schemafuzz: {_PROFILE_ERROR}")
     option = config.getoption("hypothesis_profile", default=None)
@@ -145,6 +183,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_line(f"server: {description}")
     if stale:
         terminalreporter.write_line(f"dropped stale databases of crashed runs: {', '.join(stale)}")
+    for line in guard.refusals():
+        terminalreporter.write_line(f"connection guard refused: {line}")
     for line in config.stash.get(_REPORT_KEY, []):
         terminalreporter.write_line(line)
 
@@ -187,12 +227,18 @@ class _XdistController:
         with _setup_errors_end_the_run():
             provisioned = provision(_db_url(self.config))
             self.config.stash[PROVISIONED_KEY] = provisioned
-            template = _build_schema_database(self.config, provisioned.factory)
+            try:
+                template = str(_build_schema_database(self.config, provisioned.factory).database)
+                blocked = ""
+            except MigrationsBlocked as finding:
+                template, blocked = "", str(finding)
         self.config.stash[_RUN_ID_KEY] = provisioned.factory.run_id
         self.share = {
             "admin_url": provisioned.factory.admin_url.render_as_string(hide_password=False),
             "run_id": provisioned.factory.run_id,
-            "template": str(template.database),
+            "template": template,
+            "blocked": blocked,
+            "owned": "yes" if provisioned.throwaway is not None else "",
         }
 
     def pytest_configure_node(self, node: Any) -> None:
@@ -253,6 +299,8 @@ def _import_models(config: pytest.Config) -> ModuleType:
     name = _models_name(config)
     try:
         return importlib.import_module(name)
+    except guard.GuardRefusal:
+        raise
     except Exception as error:
         raise HarnessError(f"--models {name}: cannot import it: {error}") from None
 
@@ -279,7 +327,7 @@ def _build_schema_database(config: pytest.Config, factory: DatabaseFactory) -> U
     url = factory.create_database()
     try:
         build_schema(url, spec, metadata, _alembic_ini_of(config),
-                     alembic_env=config.getoption("alembic_env") or "project")
+                     alembic_env=config.getoption("alembic_env") or DEFAULT_ALEMBIC_ENV)
     except HarnessError:
         factory.drop_database(url)
         raise
@@ -313,29 +361,59 @@ def schema_spec(pytestconfig: pytest.Config) -> SchemaSpec:
 
 
 @pytest.fixture(scope="session")
-def schema_db_url(pytestconfig: pytest.Config, pg_server: DatabaseFactory) -> Iterator[URL]:
-    """URL of a database of the suite's own where the schema under test has been built (under
-    pytest-xdist: a copy of the template the controller built once)."""
+def _schema_build(pytestconfig: pytest.Config, pg_server: DatabaseFactory
+                  ) -> Iterator[URL | None]:
+    """The database holding the schema under test, or None when the project's revisions could
+    not build it (the finding is then the run's ``upgrade from empty`` blocker)."""
     shared = _worker_share(pytestconfig)
+    url: URL | None = None
     with _setup_errors_end_the_run():
-        if shared is not None:
+        if shared is not None and shared["blocked"]:
+            blocker(pytestconfig, UPGRADE_FROM_EMPTY, shared["blocked"])
+        elif shared is not None:
             url = pg_server.create_database(template=shared["template"])
         else:
-            url = _build_schema_database(pytestconfig, pg_server)
+            try:
+                url = _build_schema_database(pytestconfig, pg_server)
+            except MigrationsBlocked as finding:
+                blocker(pytestconfig, UPGRADE_FROM_EMPTY, str(finding))
     try:
         yield url
     finally:
-        pg_server.drop_database(url)
+        if url is not None:
+            pg_server.drop_database(url)
+
+
+@pytest.fixture
+def schema_db_url(request: pytest.FixtureRequest, _schema_build: URL | None) -> URL:
+    """URL of a database of the suite's own where the schema under test has been built (under
+    pytest-xdist: a copy of the template the controller built once). When the project's
+    revisions cannot build it, the first test needing it fails with that finding and the others
+    are skipped as blocked by it."""
+    if _schema_build is None:
+        found = blocker(request.config, UPGRADE_FROM_EMPTY)
+        assert found is not None
+        found.stop(request.node.nodeid)
+    return _schema_build
 
 
 @pytest.fixture(scope="session")
-def schema_engine(schema_db_url: URL) -> Iterator[sa.Engine]:
-    """An engine on the schema-under-test database; disposed at the end of the session."""
-    engine = sa.create_engine(schema_db_url, pool_size=5, max_overflow=10)
+def _schema_engine(_schema_build: URL | None) -> Iterator[sa.Engine | None]:
+    if _schema_build is None:
+        yield None
+        return
+    engine = sa.create_engine(_schema_build, pool_size=5, max_overflow=10)
     try:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def schema_engine(schema_db_url: URL, _schema_engine: sa.Engine | None) -> sa.Engine:
+    """An engine on the schema-under-test database (one for the session, disposed at its end)."""
+    assert _schema_engine is not None  # schema_db_url has stopped the test otherwise
+    return _schema_engine
 
 
 @pytest.fixture
@@ -433,19 +511,27 @@ def _how_to_build(config: pytest.Config) -> str:
         return (f"createdb repro && python -c \"import sqlalchemy as sa, {_models_name(config)} "
                 "as m; from sqlmodel import SQLModel; md = getattr(m, 'metadata', "
                 "SQLModel.metadata); md.create_all(sa.create_engine('postgresql:///repro'))\"")
-    if config.getoption("alembic_env") == "suite":
-        return (f"createdb repro && python -c \"from pathlib import Path; from sqlalchemy import "
-                "make_url; from properties.migrations import MigrationRunner as R; "
-                f"R(Path('{_alembic_ini_of(config)}'), make_url('postgresql:///repro'), "
-                "env='suite').upgrade()\"")
-    return (f"createdb repro && DATABASE_URL=postgresql:///repro alembic -c "
-            f"{_alembic_ini_of(config)} upgrade head")
+    env = config.getoption("alembic_env") or DEFAULT_ALEMBIC_ENV
+    return (f"createdb repro && python -c \"from pathlib import Path; from sqlalchemy import "
+            "make_url; from properties.migrations import MigrationRunner as R; "
+            f"R(Path('{_alembic_ini_of(config)}'), make_url('postgresql:///repro'), "
+            f"env='{env}').upgrade()\"")
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
+    refused = guard.refusals()
+    if refused:
+        # The guard refused a connection: nothing else this run reports can be trusted, and
+        # the app's code may have caught the refusal. One line, and the run stops.
+        line = f"schemafuzz: {refused[0]}"
+        if report.failed or report.when == "call":
+            report.outcome = "failed"
+            report.longrepr = line
+        item.session.shouldstop = line
+        return report
     sandbox = getattr(item, "funcargs", {}).get("db")
     if report.when != "call" or not report.failed or not isinstance(sandbox, Sandbox):
         return report

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from properties.harness.guard import GuardRefusal
 from strategies import Constraint, Kind, constraints, violations
 
 __all__ = [
@@ -34,6 +35,8 @@ def import_models(config: pytest.Config) -> ModuleType:
     name = str(config.getoption("models", default=None) or REFERENCE_MODELS)
     try:
         return importlib.import_module(name)
+    except GuardRefusal as refusal:
+        raise pytest.UsageError(f"schemafuzz: {refusal}") from None
     except Exception as error:
         raise pytest.UsageError(f"--models {name}: cannot import it: {error}") from None
 

@@ -6,10 +6,15 @@ Each test gets an empty database of its own (``fresh_db_url``). The library behi
 ``upgrade head`` and ``downgrade base`` durations go to ``.schemafuzz/migrations.json`` and the
 terminal summary.
 
-The project's env.py receives the database twice: ``sqlalchemy.url`` (main option) and an open
-connection in ``config.attributes["connection"]``; it must run on that connection when given.
-An env.py that cannot (it needs the app's own settings) is bypassed with ``--alembic-env
-suite``: the project's revisions then run through the suite's generic env.py.
+By default (``--alembic-env suite``) the project's revisions run through the suite's generic
+env.py, on the suite's connection. With ``--alembic-env project`` the project's env.py runs and
+receives the database twice: ``sqlalchemy.url`` (main option) and an open connection in
+``config.attributes["connection"]``, which it must use; the connection guard stops one that opens
+its own.
+
+A project that cannot be loaded ends the run with one line. When its revisions cannot build the
+schema from an empty database, ``test_upgrade_head_from_empty`` reports that finding and the
+properties that need an upgraded database are skipped as blocked by it.
 """
 
 from __future__ import annotations
@@ -23,9 +28,14 @@ from hypothesis import settings
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
+from properties.blocking import UPGRADE_FROM_EMPTY, Blocker, blocker
+from properties.harness.schema import upgrade_failure
 from properties.migrations import (
     AlembicEnv,
+    AlembicProjectError,
+    MigrationError,
     MigrationRunner,
+    MultipleHeadsError,
     SchemaMismatchError,
     attribute_differences,
     check_data_preservation,
@@ -48,7 +58,7 @@ from properties.report.criteria import measuring
 
 
 def _alembic_env(config: pytest.Config) -> AlembicEnv:
-    """``--alembic-env`` (the plugin's option; ``project`` where it is not registered)."""
+    """``--alembic-env`` (the plugin's option; ``suite`` where it is not registered)."""
     try:
         return parse_alembic_env(config.getoption("alembic_env", default=None))
     except ValueError as error:
@@ -98,14 +108,46 @@ def migration_timings(pytestconfig: pytest.Config, alembic_ini: Path) -> Iterato
                        pytestconfig.rootpath / ".schemafuzz" / "migrations.json")
 
 
+@pytest.fixture(scope="session")
+def upgrade_blocker(pytestconfig: pytest.Config, alembic_ini: Path, pg_server: Any,
+                    target_metadata: Any) -> Blocker | None:
+    """Load the project once (one line ending the run when it cannot be loaded) and upgrade an
+    empty database to head once: the run's ``upgrade from empty`` blocker when that fails
+    (shared with the schema build), else None."""
+    known = blocker(pytestconfig, UPGRADE_FROM_EMPTY)
+    if known is not None:
+        return known
+    probe = MigrationRunner(alembic_ini, pg_server.create_database(),
+                            env=_alembic_env(pytestconfig), target_metadata=target_metadata)
+    try:
+        probe.load()
+        probe.upgrade("head")
+    except AlembicProjectError as error:
+        pytest.exit(f"schemafuzz: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+    except (MigrationError, MultipleHeadsError) as error:
+        return blocker(pytestconfig, UPGRADE_FROM_EMPTY, upgrade_failure(error))
+    finally:
+        probe.dispose()
+        pg_server.drop_database(probe.url)
+    return None
+
+
 @pytest.fixture
 def runner(pytestconfig: pytest.Config, alembic_ini: Path, fresh_db_url: Any,
-           target_metadata: Any) -> Iterator[MigrationRunner]:
+           target_metadata: Any, upgrade_blocker: Blocker | None) -> Iterator[MigrationRunner]:
     """A MigrationRunner over the project under test and an empty database."""
     migration_runner = MigrationRunner(alembic_ini, fresh_db_url, env=_alembic_env(pytestconfig),
                                        target_metadata=target_metadata)
     yield migration_runner
     migration_runner.dispose()
+
+
+@pytest.fixture
+def upgradable(upgrade_blocker: Blocker | None, request: pytest.FixtureRequest) -> None:
+    """Stop a test that needs ``upgrade head`` to work: the first such test reports the
+    finding, the others are skipped as blocked by it."""
+    if upgrade_blocker is not None:
+        upgrade_blocker.stop(request.node.nodeid)
 
 
 def test_single_head(runner: MigrationRunner) -> None:
@@ -115,9 +157,13 @@ def test_single_head(runner: MigrationRunner) -> None:
 
 def test_upgrade_head_from_empty(
     runner: MigrationRunner, migration_timings: dict[str, float], coverage_ledger: Ledger,
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, upgrade_blocker: Blocker | None,
 ) -> None:
     """`upgrade head` succeeds on an empty database, one revision at a time."""
+    if upgrade_blocker is not None:
+        coverage_ledger.measure("SC-010", passed=False, measured_by=request.node.nodeid,
+                                figure=upgrade_blocker.finding[:600])
+        upgrade_blocker.stop(request.node.nodeid)
     with measuring(coverage_ledger, "SC-010", request.node.nodeid) as sc:
         migration_timings["upgrade head"] = check_upgrade_from_empty(runner)
         sc.figure = (f"upgrade head from empty ({len(runner.revisions())} revisions): "
@@ -126,8 +172,8 @@ def test_upgrade_head_from_empty(
 
 
 def test_downgrade_base_leaves_empty_schema(
-    runner: MigrationRunner, migration_timings: dict[str, float], coverage_ledger: Ledger,
-    request: pytest.FixtureRequest,
+    upgradable: None, runner: MigrationRunner, migration_timings: dict[str, float],
+    coverage_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
     """`downgrade base` from head succeeds and leaves nothing behind but alembic_version."""
     runner.upgrade("head")
@@ -142,8 +188,8 @@ def test_downgrade_base_leaves_empty_schema(
 
 
 def test_each_revision_up_down_up_leaves_no_trace(
-    runner: MigrationRunner, migration_timings: dict[str, float], coverage_ledger: Ledger,
-    request: pytest.FixtureRequest,
+    upgradable: None, runner: MigrationRunner, migration_timings: dict[str, float],
+    coverage_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
     """Each revision: up, down, up; the downgrade restores the catalogue exactly (tables,
     indexes, constraints, enum types, functions, triggers) and the re-upgrade rebuilds it."""
@@ -155,13 +201,13 @@ def test_each_revision_up_down_up_leaves_no_trace(
         migration_timings[f"downgrade {revision}"] = seconds
 
 
-def test_pytest_alembic_up_down_consistency(runner: MigrationRunner) -> None:
+def test_pytest_alembic_up_down_consistency(upgradable: None, runner: MigrationRunner) -> None:
     """pytest-alembic's test_up_down_consistency: all the way up, down, and up again."""
     check_up_down_consistency(runner)
 
 
 def test_pytest_alembic_model_definitions_match_ddl(
-    runner: MigrationRunner, target_metadata: Any, coverage_ledger: Ledger,
+    upgradable: None, runner: MigrationRunner, target_metadata: Any, coverage_ledger: Ledger,
     request: pytest.FixtureRequest,
 ) -> None:
     """pytest-alembic's test_model_definitions_match_ddl: `alembic check` through env.py."""
@@ -171,8 +217,8 @@ def test_pytest_alembic_model_definitions_match_ddl(
 
 
 def test_schema_equals_models(
-    runner: MigrationRunner, pg_server: Any, target_metadata: Any, coverage_ledger: Ledger,
-    request: pytest.FixtureRequest,
+    upgradable: None, runner: MigrationRunner, pg_server: Any, target_metadata: Any,
+    coverage_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
     """After `upgrade head` the live schema equals the models' `create_all` schema: Alembic's
     compare_metadata, plus the catalogue (CHECKs, ON DELETE, enum labels, timestamptz, server
@@ -209,7 +255,7 @@ def test_schema_equals_models(
 
 
 def test_data_preservation(
-    runner: MigrationRunner, revision: str, coverage_ledger: Ledger,
+    upgradable: None, runner: MigrationRunner, revision: str, coverage_ledger: Ledger,
     request: pytest.FixtureRequest,
 ) -> None:
     """Rows generated for the schema at each revision (boundary rows first: max-length and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from sqlalchemy.engine import URL
 from .binaries import find_server_bindir
 from .errors import HarnessError
 
-__all__ = ["SchemaSpec", "build_schema", "parse_schema_option"]
+__all__ = ["MigrationsBlocked", "SchemaSpec", "build_schema", "parse_schema_option",
+           "upgrade_failure"]
 
 SchemaKind = Literal["migrations", "metadata", "sql"]
 
@@ -53,40 +55,38 @@ def _scrub(text: str, url: URL) -> str:
     return text
 
 
-def _upgrade_head(url: URL, alembic_ini: Path, alembic_env: str = "project",
-                  metadata: sa.MetaData | None = None) -> None:
+class MigrationsBlocked(HarnessError):
+    """The project's revisions cannot build the schema from an empty database. A finding about
+    the project, not a setup problem: the properties that need the schema are blocked by it."""
+
+
+def upgrade_failure(error: BaseException) -> str:
+    """The finding for an ``upgrade head`` from an empty database that failed with ``error``
+    (a ``MigrationError`` or ``MultipleHeadsError`` of the runner)."""
+    revision = getattr(error, "revision", None)
+    cause = getattr(error, "error", None)
+    if revision is not None and cause is not None:
+        first = " ".join(str(cause).split())
+        return (f"revision {revision} fails on an empty database: {type(cause).__name__}: "
+                f"{first[:400]}")
+    return f"upgrade head fails on an empty database: {' '.join(str(error).split())[:400]}"
+
+
+def _upgrade_head(url: URL, alembic_ini: Path, alembic_env: str,
+                  metadata: sa.MetaData | None) -> None:
     # Imported here: Alembic is only needed for this way of building the schema.
-    from alembic import command
-    from alembic.config import Config
+    from properties.migrations.environment import parse_alembic_env
+    from properties.migrations.runner import MigrationError, MigrationRunner, MultipleHeadsError
 
-    if not alembic_ini.is_file():
-        raise HarnessError(
-            f"--alembic-ini {alembic_ini}: no such file (point it at your project's alembic.ini, "
-            "or use --schema metadata to build the schema with create_all)"
-        )
-    config = Config(str(alembic_ini))
-    config.set_main_option("sqlalchemy.url",
-                           url.render_as_string(hide_password=False).replace("%", "%%"))
-    if alembic_env == "suite":
-        # --alembic-env suite: the project's revisions, the suite's generic env.py.
-        from properties.migrations.environment import use_suite_env
-
-        use_suite_env(config)
-        config.attributes["target_metadata"] = metadata
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    runner = MigrationRunner(alembic_ini, url, env=parse_alembic_env(alembic_env),
+                             target_metadata=metadata)
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    except HarnessError:
-        raise
-    except Exception as error:
-        raise HarnessError(
-            f"`alembic upgrade head` ({alembic_ini}) failed on a fresh database: "
-            f"{_scrub(' '.join(str(error).split()), url)[:800]}"
-        ) from None
+        runner.load()
+        runner.upgrade("head")
+    except (MigrationError, MultipleHeadsError) as error:
+        raise MigrationsBlocked(_scrub(upgrade_failure(error), url)) from None
     finally:
-        engine.dispose()
+        runner.dispose()
 
 
 def _create_all(url: URL, metadata: sa.MetaData) -> None:
@@ -108,11 +108,31 @@ def _psql() -> str | None:
     return shutil.which("psql")
 
 
+# psql meta-commands that open another connection: a SQL file must build the schema in the
+# database the suite hands it, nowhere else.
+_CONNECT_COMMAND = re.compile(r"^\s*\\(c|connect)(\s|$)", re.MULTILINE)
+# What psql may see of this process's environment: nothing that names a database.
+_CHILD_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
+
+
+def _refuse_reconnects(path: Path) -> None:
+    text = path.read_text(errors="replace")
+    match = _CONNECT_COMMAND.search(text)
+    if match:
+        line = text.count("\n", 0, match.start()) + 1
+        raise HarnessError(
+            f"--schema sql:{path}: line {line} has a \\connect, which would leave the database "
+            "the suite built for it; remove it (pg_dump --schema-only without --create writes "
+            "none)"
+        )
+
+
 def _run_sql_file(url: URL, path: Path) -> None:
     psql = _psql()
     if psql is None:
         raise HarnessError("--schema sql: needs the `psql` client on PATH (postgresql-client)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    _refuse_reconnects(path)
+    env = {k: os.environ[k] for k in _CHILD_ENV if k in os.environ}
     if url.password:
         env["PGPASSWORD"] = str(url.password)
     conninfo = url.set(drivername="postgresql", password=None).render_as_string()
@@ -129,11 +149,13 @@ def _run_sql_file(url: URL, path: Path) -> None:
 
 
 def build_schema(url: URL, spec: SchemaSpec, metadata: sa.MetaData, alembic_ini: Path,
-                 alembic_env: str = "project") -> None:
+                 alembic_env: str = "suite") -> None:
     """Build the schema under test into the (empty) database at ``url``; ``alembic_env``
-    (``project`` or ``suite``) chooses the env.py that runs the migrations.
+    (``suite``, the default, or ``project``) chooses the env.py that runs the migrations.
 
-    Raises HarnessError naming the step that failed, with the database error, password masked.
+    Raises MigrationsBlocked (a finding) when the revisions cannot build the schema, and
+    HarnessError naming the step that failed, with the error (password masked), for anything
+    else: a project that cannot be loaded, a failing ``create_all`` or SQL file.
     """
     if spec.kind == "migrations":
         _upgrade_head(url, alembic_ini, alembic_env, metadata)

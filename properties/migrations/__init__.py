@@ -9,7 +9,8 @@ Public API (one concept per private module):
 * the standard checks (``checks``), several of them pytest-alembic's built-in tests.
 * :func:`check_data_preservation` (``preservation``) over a :class:`GraphSource` (``generate``).
 * :func:`record_timings` (``timing``).
-* :func:`use_suite_env` (``environment``): run a project's revisions with the suite's env.py.
+* :func:`project_config` (``config``): the one way to build a project's Alembic ``Config``,
+  from any working directory, with the suite's env.py (default) or the project's (``environment``).
 """
 
 from .attribution import attribute_differences
@@ -23,13 +24,14 @@ from .checks import (
     check_upgrade_from_empty,
     pytest_alembic_context,
 )
+from .config import AlembicProjectError, project_config
 from .diff import Difference, diff_catalogues
 from .environment import (
     ALEMBIC_ENVS,
+    DEFAULT_ALEMBIC_ENV,
     SUITE_ENV_DIR,
     AlembicEnv,
     parse_alembic_env,
-    use_suite_env,
 )
 from .generate import GraphSource, ParentRef, Plan, ReflectedGraphSource, UnsupportedColumnError
 from .preservation import (
@@ -45,9 +47,11 @@ from .timing import DEFAULT_TIMINGS_PATH, record_timings
 
 __all__ = [
     "ALEMBIC_ENVS",
+    "DEFAULT_ALEMBIC_ENV",
     "DEFAULT_TIMINGS_PATH",
     "SUITE_ENV_DIR",
     "AlembicEnv",
+    "AlembicProjectError",
     "Catalogue",
     "DataLossError",
     "Difference",
@@ -75,9 +79,9 @@ __all__ = [
     "create_models_schema",
     "diff_catalogues",
     "parse_alembic_env",
+    "project_config",
     "pytest_alembic_context",
     "record_timings",
     "reflect_tables",
     "snapshot",
-    "use_suite_env",
 ]

@@ -69,7 +69,8 @@ def pytest_alembic_context(
         config = pytest_alembic.Config(
             alembic_config=cfg, config_options={"target_metadata": target_metadata}
         )
-        with pytest_alembic.runner(config=config, engine=connection) as context:
+        with runner.running_env(cfg), pytest_alembic.runner(config=config,
+                                                            engine=connection) as context:
             yield context
         connection.commit()
 

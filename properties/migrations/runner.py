@@ -1,19 +1,18 @@
 """A runner over one Alembic project (an ``alembic.ini``) and one database URL.
 
-The same seam as pytest-alembic's ``MigrationContext``: every migration step of every check goes
-through :class:`MigrationRunner`, which hands the database to the project's ``env.py`` in the two
-ways a conventional env.py reads it:
+The same seam as pytest-alembic's ``MigrationContext``: every migration step of the suite (the
+schema build and every migration property) goes through :class:`MigrationRunner`, with the
+project's ``Config`` built one way (:func:`.config.project_config`).
 
-* ``config.set_main_option("sqlalchemy.url", url)`` for an env.py that builds its own engine;
-* ``config.attributes["connection"]``, an open :class:`sqlalchemy.engine.Connection`, for an
-  env.py following Alembic's "sharing a connection" recipe (the reference backend does).
-
-Expectation for other projects: their env.py must use ``config.attributes["connection"]`` when
-it is set (running migrations on it, not on a new engine), or else the ``sqlalchemy.url`` main
-option, and must not override either from the environment. The runner commits after each
-command, so migrations run inside env.py's ``context.begin_transaction()`` are kept. A project
-whose env.py cannot do that runs with ``env="suite"`` (``--alembic-env suite``): its revisions,
-the suite's env.py (:mod:`.environment`), ``target_metadata`` from the runner.
+By default (``env="suite"``) the project's revisions run through the suite's env.py on the
+runner's connection, ``target_metadata`` from the runner. With ``env="project"`` the project's
+own env.py runs and receives the database twice: ``sqlalchemy.url`` (main option) and
+``config.attributes["connection"]``, an open connection, which it must use (Alembic's "sharing
+a connection" recipe; the reference backend does). One that opens its own connection is
+stopped by the connection guard; one that fails to load is an
+:class:`~.config.AlembicProjectError` that says so and names the suite's env as the way out.
+The runner commits after each command, so migrations run inside env.py's
+``context.begin_transaction()`` are kept.
 """
 
 from __future__ import annotations
@@ -33,7 +32,10 @@ from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from .environment import AlembicEnv, use_suite_env
+from properties.harness import guard
+
+from .config import AlembicProjectError, env_py_of, project_config, versions_of
+from .environment import DEFAULT_ALEMBIC_ENV, AlembicEnv
 
 __all__ = ["MigrationError", "MigrationRunner", "MultipleHeadsError"]
 
@@ -80,7 +82,7 @@ class MigrationRunner:
     url: URL
     timings: dict[str, float] = field(default_factory=dict)
     _engine: Engine | None = field(default=None, repr=False)
-    env: AlembicEnv = "project"
+    env: AlembicEnv = DEFAULT_ALEMBIC_ENV
     target_metadata: MetaData | None = field(default=None, repr=False)
 
     def on(self, url: URL) -> MigrationRunner:
@@ -102,30 +104,42 @@ class MigrationRunner:
             self._engine = None
 
     def config(self, connection: Connection | None = None) -> Config:
-        """Return an Alembic ``Config`` for the project, wired to :attr:`url` (and ``connection``).
+        """Return an Alembic ``Config`` for the project, wired to :attr:`url` (and
+        ``connection``), usable from any working directory (:func:`.config.project_config`).
 
-        A relative ``script_location`` that does not exist relative to the current directory is
-        resolved against the ini file's folder, so the checks work from any working directory.
+        Raises AlembicProjectError when the project cannot be loaded.
         """
-        cfg = Config(str(self.alembic_ini), stdout=io.StringIO())
-        rendered = self.url.render_as_string(hide_password=False)
-        cfg.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
-        location = cfg.get_main_option("script_location")
-        relative = location and ":" not in location and not Path(location).is_absolute()
-        if location and relative and not Path(location).exists():
-            cfg.set_main_option(
-                "script_location", str((self.alembic_ini.parent / location).resolve())
-            )
-        if self.env == "suite":
-            use_suite_env(cfg)
-        if self.target_metadata is not None:
-            cfg.attributes["target_metadata"] = self.target_metadata
-        if connection is not None:
-            cfg.attributes["connection"] = connection
-        # Honoured by env.py files that guard fileConfig() with it (the reference backend does):
-        # re-configuring logging from the ini mid-test would mute pytest's and Hypothesis' loggers.
-        cfg.attributes["configure_logger"] = False
-        return cfg
+        return project_config(self.alembic_ini, env=self.env, url=self.url,
+                              target_metadata=self.target_metadata, connection=connection)
+
+    def running_env(self, cfg: Config) -> contextlib.AbstractContextManager[None]:
+        """A context to run Alembic commands of ``cfg`` in: with the project's env.py, it tells
+        the connection guard that this env.py is running (a connection it opens is named)."""
+        if self.env == "project":
+            return guard.project_env(env_py_of(cfg))
+        return contextlib.nullcontext()
+
+    def load(self) -> list[str]:
+        """Read the whole history (every revision file is imported) and return the revision
+        ids from base to head, or the heads when there are several.
+
+        Raises AlembicProjectError, one line naming the file and the error, when the project or
+        one of its revision files cannot be loaded.
+        """
+        cfg = self.config()
+        try:
+            script = ScriptDirectory.from_config(cfg)
+            heads = script.get_heads()
+            if len(heads) != 1:
+                return list(heads)
+            return [s.revision for s in reversed(list(script.walk_revisions("base", "heads")))]
+        except AlembicProjectError:
+            raise
+        except Exception as error:
+            where = _innermost_file(error, versions_of(cfg)) or str(self.alembic_ini)
+            raise AlembicProjectError(
+                f"{where}: cannot be loaded: {type(error).__name__}: {_first_line(error)}"
+            ) from None
 
     @property
     def script(self) -> ScriptDirectory:
@@ -178,11 +192,23 @@ class MigrationRunner:
     def _run(self, direction: str, target: str) -> None:
         with self.connect() as connection:
             cfg = self.config(connection)
-            with contextlib.redirect_stderr(io.StringIO()):
-                if direction == "upgrade":
-                    command.upgrade(cfg, target)
-                else:
-                    command.downgrade(cfg, target)
+            env_py = env_py_of(cfg)
+            try:
+                with self.running_env(cfg), contextlib.redirect_stderr(io.StringIO()):
+                    if direction == "upgrade":
+                        command.upgrade(cfg, target)
+                    else:
+                        command.downgrade(cfg, target)
+            except guard.GuardRefusal:
+                raise
+            except Exception as error:
+                if self.env == "project" and _failed_in_env_py(error, env_py, versions_of(cfg)):
+                    raise AlembicProjectError(
+                        f"{env_py}: {type(error).__name__}: {_first_line(error)}; this is your "
+                        "project's env.py (alembic_env = project): the suite's env, the "
+                        "default, runs your revisions without it"
+                    ) from None
+                raise
             connection.commit()
 
     def upgrade(
@@ -203,6 +229,8 @@ class MigrationRunner:
         if not stepwise:
             try:
                 self._run("upgrade", target)
+            except (guard.GuardRefusal, AlembicProjectError):
+                raise
             except Exception as exc:
                 raise MigrationError(target, "upgrade", exc) from exc
             return time.perf_counter() - start
@@ -215,6 +243,8 @@ class MigrationRunner:
             step = time.perf_counter()
             try:
                 self._run("upgrade", rev)
+            except (guard.GuardRefusal, AlembicProjectError):
+                raise
             except Exception as exc:
                 raise MigrationError(self.describe(rev), "upgrade", exc) from exc
             spent += time.perf_counter() - step
@@ -242,6 +272,8 @@ class MigrationRunner:
             step = time.perf_counter()
             try:
                 self._run("downgrade", below)
+            except (guard.GuardRefusal, AlembicProjectError):
+                raise
             except Exception as exc:
                 raise MigrationError(self.describe(revs[index]), "downgrade", exc) from exc
             spent += time.perf_counter() - step
@@ -253,3 +285,33 @@ class MigrationRunner:
         """Record ``seconds`` under ``label`` in :attr:`timings` and return it."""
         self.timings[label] = round(seconds, 4)
         return seconds
+
+
+def _first_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text[:300] if text else repr(error)
+
+
+def _frames(error: BaseException) -> list[str]:
+    files = []
+    tb = error.__traceback__
+    while tb is not None:
+        files.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    return files
+
+
+def _innermost_file(error: BaseException, folders: list[Path]) -> str | None:
+    """The innermost file of the traceback inside one of ``folders`` (a revision file)."""
+    roots = tuple(str(folder) for folder in folders)
+    inside = [f for f in _frames(error) if f.startswith(roots)]
+    if inside:
+        return inside[-1]
+    syntax_file = getattr(error, "filename", None)  # SyntaxError in a revision file
+    return str(syntax_file) if syntax_file and str(syntax_file).startswith(roots) else None
+
+
+def _failed_in_env_py(error: BaseException, env_py: Path, versions: list[Path]) -> bool:
+    """Whether ``error`` came from env.py itself rather than from a revision it ran."""
+    files = _frames(error)
+    return str(env_py) in files and _innermost_file(error, versions) is None

@@ -2,9 +2,9 @@
 code of ours changed: green on the two example apps, red on their broken variants, with the
 difference and the revision named.
 
-The library's env.py reads its own setting (LIBRARY_DATABASE_URL), as real projects' do: it runs
-with ``--alembic-env suite`` (its revisions, the suite's env.py). The shop's env.py follows
-Alembic's connection-sharing recipe and runs as it is."""
+The library's env.py reads its own setting (LIBRARY_DATABASE_URL), as real projects' do: its
+revisions run through the suite's env.py, the default. The shop's env.py follows Alembic's
+connection-sharing recipe and also runs as it is (``--alembic-env project``)."""
 
 from __future__ import annotations
 
@@ -34,9 +34,11 @@ def test_apps_keep_their_own_metadata(app: str) -> None:
     assert set(models.metadata.tables).isdisjoint(SQLModel.metadata.tables)
 
 
-def test_shop_passes_the_migration_properties_with_its_own_env(tmp_path: Path,
-                                                               pg_server: Any) -> None:
-    result = run_properties(tmp_path, pg_server, "shop", "alembic.ini", target=MIGRATIONS)
+@pytest.mark.parametrize("env", ["suite", "project"])
+def test_shop_passes_the_migration_properties_with_either_env(tmp_path: Path, pg_server: Any,
+                                                              env: str) -> None:
+    result = run_properties(tmp_path, pg_server, "shop", "alembic.ini", "--alembic-env", env,
+                            target=MIGRATIONS)
     assert result.returncode == 0, _output(result)
     assert "failed" not in result.stdout and " passed" in result.stdout
     # Every named migration property ran, per revision where it is per revision.
@@ -44,8 +46,8 @@ def test_shop_passes_the_migration_properties_with_its_own_env(tmp_path: Path,
 
 
 def test_shop_without_not_null_is_caught(tmp_path: Path, pg_server: Any) -> None:
-    result = run_properties(tmp_path, pg_server, "shop", "alembic_bad.ini", *COMPARISONS,
-                            target=MIGRATIONS)
+    result = run_properties(tmp_path, pg_server, "shop", "alembic_bad.ini", "--alembic-env",
+                            "project", *COMPARISONS, target=MIGRATIONS)
     assert result.returncode == 1, _output(result)
     assert "FAILED " in result.stdout and "::test_schema_equals_models" in result.stdout
     assert ("products.name: nullability differs: models has NOT NULL, migrations has NULL "
@@ -54,16 +56,15 @@ def test_shop_without_not_null_is_caught(tmp_path: Path, pg_server: Any) -> None
 
 
 def test_library_passes_with_the_suite_env(tmp_path: Path, pg_server: Any) -> None:
-    result = run_properties(tmp_path, pg_server, "library", "alembic.ini",
-                            "--alembic-env", "suite", target=MIGRATIONS)
+    result = run_properties(tmp_path, pg_server, "library", "alembic.ini", target=MIGRATIONS)
     assert result.returncode == 0, _output(result)
     assert "failed" not in result.stdout and " passed" in result.stdout
     assert "downgrade lib_0002:" in result.stdout
 
 
 def test_library_title_as_text_is_caught(tmp_path: Path, pg_server: Any) -> None:
-    result = run_properties(tmp_path, pg_server, "library", "alembic_bad.ini",
-                            "--alembic-env", "suite", *COMPARISONS, target=MIGRATIONS)
+    result = run_properties(tmp_path, pg_server, "library", "alembic_bad.ini", *COMPARISONS,
+                            target=MIGRATIONS)
     assert result.returncode == 1, _output(result)
     assert "::test_schema_equals_models" in result.stdout
     assert "books.title" in result.stdout and "[revision lib_0003_bad" in result.stdout
@@ -73,15 +74,19 @@ def test_library_title_as_text_is_caught(tmp_path: Path, pg_server: Any) -> None
 def test_library_own_env_needs_its_setting_which_the_suite_env_replaces(
         tmp_path: Path, pg_server: Any) -> None:
     result = run_properties(tmp_path, pg_server, "library", "alembic.ini",
-                            "-k", "upgrade_head_from_empty", target=MIGRATIONS)
-    assert result.returncode == 1, _output(result)
-    assert "LIBRARY_DATABASE_URL" in result.stdout
+                            "--alembic-env", "project", target=MIGRATIONS)
+    output = _output(result)
+    assert result.returncode == 4, output  # one usage line, no test failures
+    lines = [line for line in output.splitlines() if "schemafuzz: " in line]
+    assert len(lines) == 1 and "Traceback" not in output, output
+    assert "library/migrations/env.py: KeyError: 'LIBRARY_DATABASE_URL'" in lines[0], lines[0]
+    assert "the suite's env, the default, runs your revisions without it" in lines[0]
 
 
 CONSTRAINTS = "test_constraints.py"
 
 
-@pytest.mark.parametrize(("app", "env"), [("shop", ()), ("library", ("--alembic-env", "suite"))])
+@pytest.mark.parametrize(("app", "env"), [("shop", ("--alembic-env", "project")), ("library", ())])
 def test_generic_constraint_properties_pass_on_the_good_apps(
         tmp_path: Path, pg_server: Any, app: str, env: tuple[str, ...]) -> None:
     result = run_properties(tmp_path, pg_server, app, "alembic.ini", *env, target=CONSTRAINTS)
@@ -91,9 +96,9 @@ def test_generic_constraint_properties_pass_on_the_good_apps(
 
 @pytest.mark.parametrize(
     ("app", "env", "selection", "finding"),
-    [("shop", (), "violations and products.name:NOT", "FINDING products.name [NOT NULL"),
-     ("library", ("--alembic-env", "suite"), "violations and books.title:varchar",
-      "FINDING books.title [varchar(200)")],
+    [("shop", ("--alembic-env", "project"), "violations and products.name:NOT",
+      "FINDING products.name [NOT NULL"),
+     ("library", (), "violations and books.title:varchar", "FINDING books.title [varchar(200)")],
 )
 def test_generic_constraint_properties_catch_the_broken_variants(
         tmp_path: Path, pg_server: Any, app: str, env: tuple[str, ...], selection: str,

@@ -1,4 +1,5 @@
-"""`--alembic-env suite`: a project's revisions with the suite's env.py (no database needed)."""
+"""`--alembic-env suite` (the default): a project's revisions with the suite's env.py (no database
+needed)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def test_suite_env_keeps_the_project_revisions() -> None:
 def test_suite_env_keeps_every_version_location() -> None:
     runner = MigrationRunner(APPS / "library" / "alembic_bad.ini", URL, env="suite")
     assert runner.revisions() == ["lib_0001", "lib_0002", "lib_0003_bad"]
-    project = MigrationRunner(APPS / "library" / "alembic_bad.ini", URL)
+    project = MigrationRunner(APPS / "library" / "alembic_bad.ini", URL, env="project")
     assert Path(project.script.dir) == APPS / "library" / "migrations"
     assert project.revisions() == runner.revisions()
 
@@ -38,6 +39,7 @@ def test_suite_env_hands_target_metadata_to_env_py() -> None:
 
 
 def test_alembic_env_values() -> None:
-    assert parse_alembic_env(None) == "project" and parse_alembic_env("suite") == "suite"
-    with pytest.raises(ValueError, match=r"use project .* or suite"):
+    assert parse_alembic_env(None) == "suite" and parse_alembic_env("project") == "project"
+    assert MigrationRunner(APPS / "library" / "alembic.ini", URL).env == "suite"
+    with pytest.raises(ValueError, match=r"use suite .* or project"):
         parse_alembic_env("mine")

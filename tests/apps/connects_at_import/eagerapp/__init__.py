@@ -1,0 +1,1 @@
+"""An app that checks its database at import time."""

@@ -1,0 +1,1 @@
+"""A small notes app: notebooks and their notes."""
