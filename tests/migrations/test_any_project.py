@@ -24,7 +24,8 @@ def _run_suite(tmp_path: Path, pg_server, **replace) -> subprocess.CompletedProc
     env.pop("SCHEMAFUZZ_DATABASE_URL", None)
     admin = pg_server.admin_url.render_as_string(hide_password=False)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(SUITE), "-q", "-c", str(tmp_path / "pytest.ini"),
+        [sys.executable, "-m", "pytest", str(SUITE), "-q", "-rfEs", "-c",
+         str(tmp_path / "pytest.ini"),
          "--rootdir", str(tmp_path), "--db-url", admin, "--models", "throwaway_models",
          "--alembic-ini", str(project.ini)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
@@ -54,3 +55,21 @@ def test_suite_names_the_drift_on_a_broken_throwaway_project(tmp_path, pg_server
             "(user_id) REFERENCES users(id) ON DELETE CASCADE, migrations has FOREIGN KEY "
             "(user_id) REFERENCES users(id) [revision r1_users_tasks (users and tasks)]"
             ) in result.stdout
+
+
+def test_a_revision_failing_on_an_empty_database_is_one_finding(tmp_path, pg_server):
+    # r2 calls a function that does not exist: the schema cannot be built. One test reports it;
+    # every other property that needs an upgraded database is skipped as blocked by it.
+    result = _run_suite(tmp_path, pg_server, r2_notes=(
+        "def upgrade():\n", "def upgrade():\n    op.execute('SELECT no_such_function()')\n"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "1 failed, 1 passed, 7 skipped" in result.stdout, output
+    assert "::test_upgrade_head_from_empty - Failed: FINDING revision r2_notes" in result.stdout
+    assert ("FINDING revision r2_notes (notes with a kind enum and an updated_at trigger) fails "
+            "on an empty database: ProgrammingError: "
+            "(psycopg2.errors.UndefinedFunction) function no_such_function() does not exist"
+            ) in result.stdout, result.stdout
+    skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert skipped and all("blocked by FINDING revision r2_notes" in line for line in skipped)
+    assert "(reported by ::test_upgrade_head_from_empty)" in skipped[0]
