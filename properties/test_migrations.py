@@ -29,10 +29,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from properties.blocking import UPGRADE_FROM_EMPTY, Blocker, blocker
+from properties.harness import HarnessError
 from properties.harness.schema import upgrade_failure
 from properties.migrations import (
     AlembicEnv,
-    AlembicProjectError,
     MigrationError,
     MigrationRunner,
     MultipleHeadsError,
@@ -122,7 +122,7 @@ def upgrade_blocker(pytestconfig: pytest.Config, alembic_ini: Path, pg_server: A
     try:
         probe.load()
         probe.upgrade("head")
-    except AlembicProjectError as error:
+    except HarnessError as error:  # a project that cannot be loaded, a refused connection
         pytest.exit(f"schemafuzz: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
     except (MigrationError, MultipleHeadsError) as error:
         return blocker(pytestconfig, UPGRADE_FROM_EMPTY, upgrade_failure(error))

@@ -153,3 +153,22 @@ def test_settings_connecting_at_import_end_the_run_before_reaching_it(
               f"postgresql://postgres:***@127.0.0.1:{pg_server.admin_url.port}/"
               f"{eager_production.database}")
     assert pg_dump(eager_production) == before
+
+
+ASYNC_ENV = APPS / "async_env"
+
+
+@pytest.mark.parametrize("env", ["suite", "project"])
+def test_an_async_project_runs_through_the_suite_env(tmp_path: Path, pg_server: DatabaseFactory,
+                                                     env: str) -> None:
+    # The app's URL says asyncpg at a host named `db`; its env.py needs an event loop and
+    # SQLAlchemy's asyncio extension. None of that is needed for the suite's env.
+    result = _run(tmp_path, pg_server, ASYNC_ENV, "tracker.models",
+                  pg_server.admin_url.set(database="tracker"), "--alembic-env", env)
+    output = result.stdout + result.stderr
+    if env == "suite":
+        assert result.returncode == 0, output[-4000:]
+        assert " passed" in result.stdout and "failed" not in result.stdout, output[-4000:]
+        return
+    line = _one_line(result, str(ASYNC_ENV / "migrations" / "env.py"))
+    assert "suite's env" in line, line

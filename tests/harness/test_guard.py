@@ -230,3 +230,12 @@ def test_everything_the_suite_does_is_allowed(
         assert result.returncode == 0, output
         assert "2 passed" in output and "guard refused" not in output, output
     assert suite_databases(isolated_server.admin_url) == before
+
+
+def test_a_refusal_in_an_xdist_worker_stops_the_run(tmp_path: Path, listener: Listener) -> None:
+    result = run_pytest(tmp_path, PSYCOPG2_CAUGHT, "-n", "2", "--schema", "metadata", "--models",
+                        "sqlmodel", env={"ELSEWHERE": listener.url()})
+    line = _the_line(result)
+    assert "test_child.py:6 tried to connect to" in line, line
+    assert "prod-secret" not in result.stdout + result.stderr
+    assert listener.accepted == []
