@@ -55,9 +55,6 @@ from .errors import HarnessError
 __all__ = [
     "GuardRefusal",
     "arm",
-    "check_targets",
-    "disarm",
-    "is_armed",
     "permit_database",
     "permit_server",
     "project_env",
@@ -125,16 +122,6 @@ def arm() -> None:
     sys.addaudithook(_audit)
 
 
-def disarm() -> None:
-    """Turn the guard off (the wrappers stay installed and let everything through)."""
-    _STATE.armed = False
-
-
-def is_armed() -> bool:
-    """Whether the guard is on in this process."""
-    return _STATE.armed
-
-
 def refusals() -> list[str]:
     """The refusals of this process so far, one line each, oldest first."""
     with _STATE.lock:
@@ -155,24 +142,32 @@ def project_env(env_py: Path) -> Iterator[None]:
 # --- who tried -----------------------------------------------------------------------------
 
 
-def _library_roots() -> tuple[str, ...]:
-    roots = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
-    for name in ("sqlalchemy", "alembic", "psycopg2", "psycopg", "psycopg_pool", "asyncpg",
-                 "pg8000", "greenlet", "sqlmodel"):
+_STDLIB = tuple({sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]})
+_PASS_THROUGH = ("sqlalchemy", "alembic", "psycopg2", "psycopg", "psycopg_pool", "asyncpg",
+                 "pg8000", "greenlet", "sqlmodel")
+
+
+def _is_pass_through(filename: str) -> bool:
+    """Whether a frame of this file only passes a connection on (the guard, a driver,
+    SQLAlchemy, Alembic, SQLModel, the standard library) rather than asking for it."""
+    if filename.startswith("<") or filename == __file__:
+        return True
+    if filename.startswith(_STDLIB) and not any(
+            part in filename for part in ("/site-packages/", "/dist-packages/")):
+        return True
+    for name in _PASS_THROUGH:
         module = sys.modules.get(name)
-        if module is not None and getattr(module, "__file__", None):
-            roots.add(os.path.dirname(str(module.__file__)))
-    return tuple(sorted(roots))
+        if module is not None and getattr(module, "__file__", None) and filename.startswith(
+                os.path.dirname(str(module.__file__)) + os.sep):
+            return True
+    return False
 
 
 def _caller(frame: FrameType | None) -> tuple[str, int] | None:
-    """File and line of the innermost frame that is not the guard, a driver, SQLAlchemy,
-    Alembic, SQLModel or the standard library."""
-    roots = _library_roots()
+    """File and line of the innermost frame that asked for the connection."""
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not (filename.startswith(("<", *roots)) or filename == __file__):
-            return filename, frame.f_lineno
+        if not _is_pass_through(frame.f_code.co_filename):
+            return frame.f_code.co_filename, frame.f_lineno
         frame = frame.f_back
     return None
 
@@ -214,12 +209,6 @@ def _refuse(targets: list[Target], what: str, frame: FrameType | None) -> None:
         if line not in _STATE.refused:
             _STATE.refused.append(line)
     raise GuardRefusal(line)
-
-
-def check_targets(targets: list[Target], what: str = "tried to connect to") -> None:
-    """Raise GuardRefusal when the guard is armed and a target is not permitted."""
-    if _STATE.armed:
-        _refuse(targets, what, sys._getframe(1))
 
 
 # --- where it holds -------------------------------------------------------------------------
