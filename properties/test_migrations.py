@@ -110,12 +110,16 @@ def migration_timings(pytestconfig: pytest.Config, alembic_ini: Path) -> Iterato
 
 @pytest.fixture(scope="session")
 def upgrade_blocker(pytestconfig: pytest.Config, alembic_ini: Path, pg_server: Any,
-                    target_metadata: Any) -> Blocker | None:
+                    target_metadata: Any, schema_spec: Any,
+                    request: pytest.FixtureRequest) -> Blocker | None:
     """Load the project once (one line ending the run when it cannot be loaded) and upgrade an
     empty database to head once: the run's ``upgrade from empty`` blocker when that fails
-    (shared with the schema build), else None."""
+    (shared with the schema build), else None. When the schema under test is built by the
+    migrations, that build is the probe."""
+    if schema_spec.kind == "migrations":
+        request.getfixturevalue("_schema_build")  # ends the run, or records the blocker
     known = blocker(pytestconfig, UPGRADE_FROM_EMPTY)
-    if known is not None:
+    if known is not None or schema_spec.kind == "migrations":
         return known
     probe = MigrationRunner(alembic_ini, pg_server.create_database(),
                             env=_alembic_env(pytestconfig), target_metadata=target_metadata)
