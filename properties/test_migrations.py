@@ -124,7 +124,6 @@ def upgrade_blocker(pytestconfig: pytest.Config, alembic_ini: Path, pg_server: A
     probe = MigrationRunner(alembic_ini, pg_server.create_database(),
                             env=_alembic_env(pytestconfig), target_metadata=target_metadata)
     try:
-        probe.load()
         probe.upgrade("head")
     except HarnessError as error:  # a project that cannot be loaded, a refused connection
         pytest.exit(f"schemafuzz: {error}", returncode=pytest.ExitCode.USAGE_ERROR)

@@ -19,9 +19,9 @@ from sqlalchemy.engine import URL
 
 __all__ = [
     "LIBPQ_KEYS",
-    "SHELLS",
     "Target",
     "client_targets",
+    "command_targets",
     "host_key",
     "libpq_params",
     "libpq_targets",
@@ -49,7 +49,7 @@ _LONG_CONNECTION_OPTIONS = {"--host": "host", "--port": "port", "--username": "u
 LIBPQ_KEYS = ("host", "hostaddr", "port", "dbname", "user", "password", "service")
 _ENV_KEYS = {"PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port",
              "PGDATABASE": "dbname", "PGUSER": "user", "PGSERVICE": "service"}
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
 
 
 @dataclass(frozen=True)
@@ -257,3 +257,15 @@ def shell_targets(command: str, environ: Mapping[str, str] | None
             yield os.path.basename(argv[0]), targets
 
 
+
+
+def command_targets(argv: Sequence[str], environ: Mapping[str, str] | None
+                    ) -> Iterator[tuple[str, list[Target]]]:
+    """For each PostgreSQL client program a child process started with ``argv`` runs (itself,
+    or the commands of ``sh -c LINE``, as ``shell=True`` starts them): its name and targets."""
+    if len(argv) > 2 and argv[1] == "-c" and os.path.basename(argv[0]) in _SHELLS:
+        yield from shell_targets(argv[2], environ)
+        return
+    targets = client_targets(argv, environ)
+    if targets:
+        yield os.path.basename(argv[0]), targets

@@ -40,9 +40,8 @@ from sqlalchemy.engine import URL
 
 from .conninfo import (
     LIBPQ_KEYS,
-    SHELLS,
     Target,
-    client_targets,
+    command_targets,
     host_key,
     libpq_params,
     libpq_targets,
@@ -273,7 +272,8 @@ def _checked_async(original: Callable[..., Any], params_of: Callable[..., dict[s
     return connect
 
 
-def _psycopg2_params(dsn: object = None, *_args: Any, **kwargs: Any) -> dict[str, Any]:
+def _dsn_params(dsn: object = None, *_args: Any, **kwargs: Any) -> dict[str, Any]:
+    """psycopg2's and asyncpg's ``connect(dsn, **kwargs)``."""
     return libpq_params(dsn, kwargs)
 
 
@@ -282,17 +282,13 @@ def _psycopg_params(_cls: Any = None, conninfo: object = "", *_args: Any, **kwar
     return libpq_params(conninfo, kwargs)
 
 
-def _asyncpg_params(dsn: object = None, *_args: Any, **kwargs: Any) -> dict[str, Any]:
-    return libpq_params(dsn, kwargs)
-
-
 def _wrap_drivers() -> None:
     """Wrap the connect functions of the PostgreSQL drivers that are importable."""
     with contextlib.suppress(ImportError):
         import psycopg2
 
         if not getattr(psycopg2.connect, "_schemafuzz_guarded", False):
-            setattr(psycopg2, "connect", _checked(psycopg2.connect, _psycopg2_params))  # noqa: B010
+            setattr(psycopg2, "connect", _checked(psycopg2.connect, _dsn_params))  # noqa: B010
     with contextlib.suppress(ImportError):
         import psycopg
 
@@ -308,7 +304,7 @@ def _wrap_drivers() -> None:
         import asyncpg.connection
 
         if not getattr(asyncpg.connection.connect, "_schemafuzz_guarded", False):
-            guarded = _checked_async(asyncpg.connection.connect, _asyncpg_params)
+            guarded = _checked_async(asyncpg.connection.connect, _dsn_params)
             setattr(asyncpg.connection, "connect", guarded)  # noqa: B010
             setattr(asyncpg, "connect", guarded)  # noqa: B010
 
@@ -333,10 +329,5 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     words = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in argv]
     environ = None if env is None else {
         os.fsdecode(k): os.fsdecode(v) for k, v in dict(env).items()}
-    if len(words) > 2 and words[1] == "-c" and os.path.basename(words[0]) in SHELLS:
-        for program, targets in shell_targets(words[2], environ):  # shell=True
-            _refuse(targets, f"starts `{program}` aimed at", frame)
-        return
-    started = client_targets(words, environ)
-    if started:
-        _refuse(started, f"starts `{os.path.basename(words[0])}` aimed at", frame)
+    for program, targets in command_targets(words, environ):
+        _refuse(targets, f"starts `{program}` aimed at", frame)

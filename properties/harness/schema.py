@@ -81,7 +81,6 @@ def _upgrade_head(url: URL, alembic_ini: Path, alembic_env: str,
     runner = MigrationRunner(alembic_ini, url, env=parse_alembic_env(alembic_env),
                              target_metadata=metadata)
     try:
-        runner.load()
         runner.upgrade("head")
     except (MigrationError, MultipleHeadsError) as error:
         raise MigrationsBlocked(_scrub(upgrade_failure(error), url)) from None

@@ -30,7 +30,7 @@ from properties.harness.errors import HarnessError
 
 from .environment import SUITE_ENV_DIR, AlembicEnv
 
-__all__ = ["AlembicProjectError", "env_py_of", "project_config", "versions_of"]
+__all__ = ["AlembicProjectError", "env_py_of", "one_line", "project_config", "versions_of"]
 
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
 _LEGACY_VERSIONS_SPLIT = re.compile(r", *|(?: +)")  # Alembic's split with no separator set
@@ -40,6 +40,12 @@ _INLINE_COMMENT = re.compile(r"\s+#.*$")
 
 class AlembicProjectError(HarnessError):
     """The Alembic project under test cannot be loaded; one line with the file and the fix."""
+
+
+def one_line(error: BaseException) -> str:
+    """The error's text on one line, at most 300 characters (its repr when it has no text)."""
+    text = " ".join(str(error).split())
+    return text[:300] if text else repr(error)
 
 
 def _option(cfg: Config, name: str) -> str | None:
@@ -105,8 +111,7 @@ def _read(ini: Path, stdout: Any) -> Config:
     try:
         location = _option(cfg, "script_location")
     except Exception as error:  # configparser's errors: a broken ini
-        first = " ".join(str(error).split())[:300]
-        raise AlembicProjectError(f"{ini}: cannot be read: {first}") from None
+        raise AlembicProjectError(f"{ini}: cannot be read: {one_line(error)}") from None
     if location is None:
         raise AlembicProjectError(
             f"{ini}: no script_location in its [alembic] section; is this the project's "
@@ -180,8 +185,7 @@ def _script(cfg: Config, ini: Path) -> ScriptDirectory:
     try:
         return ScriptDirectory.from_config(cfg)
     except Exception as error:
-        first = " ".join(str(error).split())[:300]
-        raise AlembicProjectError(f"{ini}: {type(error).__name__}: {first}") from None
+        raise AlembicProjectError(f"{ini}: {type(error).__name__}: {one_line(error)}") from None
 
 
 def versions_of(cfg: Config) -> list[Path]:

@@ -34,7 +34,7 @@ from sqlalchemy.pool import NullPool
 
 from properties.harness import guard
 
-from .config import AlembicProjectError, env_py_of, project_config, versions_of
+from .config import AlembicProjectError, env_py_of, one_line, project_config, versions_of
 from .environment import DEFAULT_ALEMBIC_ENV, AlembicEnv
 
 __all__ = ["MigrationError", "MigrationRunner", "MultipleHeadsError"]
@@ -119,28 +119,6 @@ class MigrationRunner:
             return guard.project_env(env_py_of(cfg))
         return contextlib.nullcontext()
 
-    def load(self) -> list[str]:
-        """Read the whole history (every revision file is imported) and return the revision
-        ids from base to head, or the heads when there are several.
-
-        Raises AlembicProjectError, one line naming the file and the error, when the project or
-        one of its revision files cannot be loaded.
-        """
-        cfg = self.config()
-        try:
-            script = ScriptDirectory.from_config(cfg)
-            heads = script.get_heads()
-            if len(heads) != 1:
-                return list(heads)
-            return [s.revision for s in reversed(list(script.walk_revisions("base", "heads")))]
-        except AlembicProjectError:
-            raise
-        except Exception as error:
-            where = _innermost_file(error, versions_of(cfg)) or str(self.alembic_ini)
-            raise AlembicProjectError(
-                f"{where}: cannot be loaded: {type(error).__name__}: {_first_line(error)}"
-            ) from None
-
     @property
     def script(self) -> ScriptDirectory:
         """Return the project's ``ScriptDirectory``."""
@@ -152,16 +130,28 @@ class MigrationRunner:
         return [r for h in script.get_heads() if (r := script.get_revision(h)) is not None]
 
     def revisions(self) -> list[str]:
-        """Return revision ids from base to head.
+        """Return revision ids from base to head, reading the whole history (every revision file
+        is imported).
 
         Raises :class:`MultipleHeadsError` when the history has more than one head, since "each
-        revision, in order" is not defined then.
+        revision, in order" is not defined then, and AlembicProjectError, one line naming the
+        file and the error, when the project or one of its revision files cannot be loaded.
         """
-        script = self.script
-        heads = script.get_heads()
+        cfg = self.config()
+        try:
+            script = ScriptDirectory.from_config(cfg)
+            heads = script.get_heads()
+            ids = [s.revision for s in reversed(list(script.walk_revisions("base", "heads")))]
+        except AlembicProjectError:
+            raise
+        except Exception as error:
+            where = _innermost_file(error, versions_of(cfg)) or str(self.alembic_ini)
+            raise AlembicProjectError(
+                f"{where}: cannot be loaded: {type(error).__name__}: {one_line(error)}"
+            ) from None
         if len(heads) != 1:
             raise MultipleHeadsError(self.heads())
-        return [s.revision for s in reversed(list(script.walk_revisions("base", "heads")))]
+        return ids
 
     def previous(self, revision: str) -> str:
         """Return the revision before ``revision`` in :meth:`revisions`, or ``"base"``."""
@@ -192,7 +182,6 @@ class MigrationRunner:
     def _run(self, direction: str, target: str) -> None:
         with self.connect() as connection:
             cfg = self.config(connection)
-            env_py = env_py_of(cfg)
             try:
                 with self.running_env(cfg), contextlib.redirect_stderr(io.StringIO()):
                     if direction == "upgrade":
@@ -202,9 +191,10 @@ class MigrationRunner:
             except guard.GuardRefusal:
                 raise
             except Exception as error:
+                env_py = env_py_of(cfg)
                 if self.env == "project" and _failed_in_env_py(error, env_py, versions_of(cfg)):
                     raise AlembicProjectError(
-                        f"{env_py}: {type(error).__name__}: {_first_line(error)}; this is your "
+                        f"{env_py}: {type(error).__name__}: {one_line(error)}; this is your "
                         "project's env.py (alembic_env = project): the suite's env, the "
                         "default, runs your revisions without it"
                     ) from None
@@ -285,11 +275,6 @@ class MigrationRunner:
         """Record ``seconds`` under ``label`` in :attr:`timings` and return it."""
         self.timings[label] = round(seconds, 4)
         return seconds
-
-
-def _first_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text[:300] if text else repr(error)
 
 
 def _frames(error: BaseException) -> list[str]:

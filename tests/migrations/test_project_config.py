@@ -84,7 +84,7 @@ def test_relative_paths_work_from_any_directory(tmp_path: Path, elsewhere: Path,
                                                 lines: list[str], env: Any) -> None:
     ini = _write_project(tmp_path / "app", lines, extra_versions="more_versions")
     runner = MigrationRunner(ini, URL, env=env)
-    assert runner.load() == ["r1", "r2"]
+    assert runner.revisions() == ["r1", "r2"]
     assert str((tmp_path / "app").resolve()) in sys.path  # prepend_sys_path, from the ini's folder
     cfg = runner.config()
     assert cfg.get_main_option("prepend_sys_path") is None  # applied once, not per command
@@ -100,7 +100,7 @@ def test_script_location_relative_to_the_working_directory_still_works(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
     try:
-        assert MigrationRunner(ini, URL).load() == ["r1"]
+        assert MigrationRunner(ini, URL).revisions() == ["r1"]
     finally:
         sys.modules.pop("appmodule", None)
 
@@ -117,7 +117,7 @@ def test_a_broken_ini_is_one_line_naming_it(tmp_path: Path, elsewhere: Path, lin
                                             message: str) -> None:
     ini = _write_project(tmp_path / "app", lines)
     with pytest.raises(AlembicProjectError, match=message) as caught:
-        MigrationRunner(ini, URL).load()
+        MigrationRunner(ini, URL).revisions()
     assert str(ini) in str(caught.value) and "\n" not in str(caught.value)
 
 
@@ -132,7 +132,7 @@ def test_a_revision_that_cannot_be_imported_is_named(tmp_path: Path, elsewhere: 
     (tmp_path / "app" / "migrations" / "versions" / "r2.py").write_text(
         _revision("r2", "r1", header="import no_such_module_anywhere"))
     with pytest.raises(AlembicProjectError) as caught:
-        MigrationRunner(ini, URL).load()
+        MigrationRunner(ini, URL).revisions()
     text = str(caught.value)
     assert text.startswith(str(tmp_path / "app" / "migrations" / "versions" / "r2.py")), text
     assert "No module named 'no_such_module_anywhere'" in text and "\n" not in text
