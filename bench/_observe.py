@@ -3,7 +3,7 @@ examples each test ran, written as JSON to ``--bench-observe PATH``.
 
 Loaded with ``-p bench._observe`` (``bench`` must be importable: the repository root on
 ``PYTHONPATH``). Examples are counted by wrapping ``test.hypothesis.inner_test``, the hook
-Hypothesis gives plugins (``properties.plugin`` wraps it the same way for its per-example
+Hypothesis gives plugins (``schemafuzz.plugin`` wraps it the same way for its per-example
 savepoint): every call is one example, whether generated, replayed or tried while shrinking.
 An example that raises anything but Hypothesis' own control flow (an unsatisfied ``assume``, a
 filter giving up, the end of the data) or a skip has failed; the first one is the moment a
@@ -145,7 +145,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="benchmarks: the loaded profile without Hypothesis' shrink phase")
 
 
-@pytest.hookimpl(trylast=True)  # after properties.plugin has loaded the profile
+@pytest.hookimpl(trylast=True)  # after schemafuzz.plugin has loaded the profile
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("bench_no_shrink"):
         from hypothesis import Phase, settings

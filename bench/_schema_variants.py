@@ -3,7 +3,7 @@
 Shared by the broken-schema tests (``tests/properties``), the mutation benchmark
 (``bench/mutants.py``) and its CI subset (``tests/bench``): a database migrated to head with the
 reference backend, its ``pg_dump --schema-only``, that dump with one change appended, and a
-child ``pytest`` running the properties against it with ``--schema sql:PATH``.
+child ``pytest`` running the properties against it with ``--schemafuzz-schema sql:PATH``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlmodel import SQLModel
 
-from properties.harness import DatabaseFactory, HarnessError, SchemaSpec, build_schema
-from properties.harness.binaries import find_server_bindir
+from schemafuzz.harness import DatabaseFactory, HarnessError, SchemaSpec, build_schema
+from schemafuzz.harness.binaries import find_server_bindir
 
 __all__ = [
     "REPO",
@@ -78,6 +78,19 @@ def reference_dump(factory: DatabaseFactory, metadata: sa.MetaData | None = None
         return dump_schema(url)
 
 
+def reference_pyproject(workdir: Path) -> Path:
+    """Write ``workdir/pyproject.toml`` configuring schemafuzz the way this repository's own
+    does (the reference backend under test, its Alembic project by absolute path), for
+    children run outside the repository; return its path. Options on the child's command line
+    (``--schemafuzz-models``, ``--schemafuzz-schema``, ...) override it as usual."""
+    path = workdir / "pyproject.toml"
+    path.write_text(
+        "[tool.pytest.ini_options]\naddopts = \"-p no:cacheprovider\"\n\n"
+        "[tool.schemafuzz]\nenabled = true\nmodels = \"backend.app.models\"\n"
+        f"alembic_ini = \"{REPO / 'backend' / 'alembic.ini'}\"\nreference_backend = true\n")
+    return path
+
+
 def run_properties(workdir: Path, pg_server: DatabaseFactory, *args: str,
                    timeout: float = 600, env: Mapping[str, str] | None = None
                    ) -> subprocess.CompletedProcess[str]:
@@ -95,8 +108,8 @@ def run_properties(workdir: Path, pg_server: DatabaseFactory, *args: str,
     child_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
-         str(workdir), "-c", os.devnull,
-         "--db-url", pg_server.admin_url.render_as_string(hide_password=False), *args],
+         str(workdir), "-c", str(reference_pyproject(workdir)),
+         "--schemafuzz-db-url", pg_server.admin_url.render_as_string(hide_password=False), *args],
         cwd=workdir, capture_output=True, text=True, timeout=timeout, env=child_env,
     )
 
@@ -111,7 +124,8 @@ def broken_dump(workdir: Path, dump: str, alteration: str) -> Path:
 
 def copy_models_with(workdir: Path, old: str, new: str) -> str:
     """Copy the reference models into ``workdir`` as package ``broken_models`` with one text
-    replacement made (which must occur), and return the module name to pass as --models."""
+    replacement made (which must occur), and return the module name to pass as
+    --schemafuzz-models."""
     target = workdir / "broken_models"
     shutil.copytree(REPO / "backend" / "app" / "models", target)
     changed = 0

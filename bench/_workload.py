@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from properties.checks import attempt, insert_statement, record_of
-from properties.harness import Sandbox
-from strategies import valid
+from schemafuzz.checks import attempt, insert_statement, record_of
+from schemafuzz.harness import Sandbox
+from schemafuzz.strategies import valid
 
 __all__ = ["test_stateful_workload"]
 

@@ -12,7 +12,8 @@ CHECK, FK, primary key / unique constraint, index, server default and trigger, c
 ON DELETE action, drop / add an enum label, store an enum by name, ``timestamptz`` ->
 ``timestamp``. Each mutant is the reference ``pg_dump --schema-only`` with one change appended;
 a child ``pytest -x`` runs the property files that can observe it (``SELECTION`` below, printed
-with the results) against it with ``--schema sql:PATH``. Killed: a property failed; the time to
+with the results) against it with ``--schemafuzz-schema sql:PATH``. Killed: a property failed; the
+time to
 kill runs from starting the child to its first failing example (``bench/_observe.py``), start-up
 and schema build included. Hypothesis' shrink phase is off unless ``--shrink``: it changes no
 verdict and would spend most of a killed mutant's run minimising the failure. Survived: every
@@ -55,7 +56,7 @@ from bench._schema_variants import (  # noqa: E402
     reference_metadata,
     run_properties,
 )
-from properties.harness import DatabaseFactory, provision  # noqa: E402
+from schemafuzz.harness import DatabaseFactory, provision  # noqa: E402
 
 __all__ = [
     "QUICK",
@@ -510,7 +511,7 @@ def run_mutant(mutant: Mutant, dump: str, factory: DatabaseFactory,
             child = run_properties(
                 workdir, factory, "-x", "-p", "bench._observe", "--bench-observe",
                 str(observed), *([] if shrink else ["--bench-no-shrink"]), *selection.args(),
-                "--schema", f"sql:{schema}", timeout=timeout)
+                "--schemafuzz-schema", f"sql:{schema}", timeout=timeout)
         except Exception as error:  # a timeout: reported as an error of this mutant
             return Result(mutant, "error", time.perf_counter() - began, selection.describe(),
                           detail=f"{type(error).__name__}: {error}")

@@ -7,12 +7,12 @@ Usage (from the repository root)::
 Each run is a child ``pytest properties -q`` started from the repository root. After each run the
 bench checks that nothing is left behind:
 
-* without ``--db-url`` each run starts its own throwaway server: the bench reads its port from the
-  run's summary (``server: throwaway PostgreSQL ... on 127.0.0.1:PORT``) and checks that no
-  ``postgres`` process of that server remains, that nothing listens on the port and that its
+* without ``--db-url`` each run starts its own throwaway server: the bench reads its
+  port from the run's summary (``server: throwaway PostgreSQL ... on 127.0.0.1:PORT``) and checks
+  that no ``postgres`` process of that server remains, that nothing listens on the port and that its
   ``schemafuzz-pg-*`` folder is gone;
-* with ``--db-url`` the bench lists the ``schemafuzz_*`` databases on that server before and after
-  each run: there must be no new one.
+* with ``--db-url`` the bench lists the ``schemafuzz_*`` databases on that server before
+  and after each run: there must be no new one.
 
 It prints figures and the leftovers it found; the times are not asserted (they depend on the
 machine). Exit status: 0, or 1 when a run failed or left something behind.
@@ -72,7 +72,7 @@ def _port_open(port: int) -> bool:
 def _suite_databases(db_url: str) -> set[str]:
     from sqlalchemy.engine import make_url
 
-    from properties.harness.databases import suite_database_names
+    from schemafuzz.harness.databases import suite_database_names
 
     return suite_database_names(make_url(db_url))
 
@@ -106,7 +106,7 @@ def run(label: str, extra: list[str], db_url: str | None) -> Run:
     args = [sys.executable, "-m", "pytest", "properties", "-q", "-p", "no:cacheprovider",
             *extra]
     if db_url:
-        args += ["--db-url", db_url]
+        args += ["--schemafuzz-db-url", db_url]
     databases_before = _suite_databases(db_url) if db_url else set()
     folders_before = set(Path(tempfile.gettempdir()).glob("schemafuzz-pg-*"))
     began = time.perf_counter()

@@ -55,7 +55,7 @@ from bench._schema_variants import (  # noqa: E402
     reference_metadata,
     run_properties,
 )
-from properties.harness import DatabaseFactory, provision  # noqa: E402
+from schemafuzz.harness import DatabaseFactory, provision  # noqa: E402
 
 __all__ = ["Figures", "Workload", "load_examples", "main", "measure", "normalise", "replay"]
 
@@ -231,7 +231,7 @@ def measure(factory: DatabaseFactory, naive_examples: int = 300) -> list[Figures
         child = run_properties(
             workdir, factory, "-p", "bench._observe", "--bench-observe", str(observed),
             "--bench-statements", str(statements), *map(str, WORKLOADS.values()),
-            "--alembic-ini", str(ROOT / "backend" / "alembic.ini"))
+            "--schemafuzz-alembic-ini", str(ROOT / "backend" / "alembic.ini"))
         if child.returncode != 0:
             raise RuntimeError(f"the suite's run failed (exit {child.returncode}):\n"
                                f"{(child.stdout + child.stderr)[-3000:]}")

@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from properties.findings import Finding, describe_value, same_stored_value
-from properties.harness import Sandbox, sqlstate_of
-from properties.report import Ledger
-from strategies import Constraint, Kind, Violation, constraints
+from schemafuzz.findings import Finding, describe_value, same_stored_value
+from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.report import Ledger
+from schemafuzz.strategies import Constraint, Kind, Violation, constraints
 
 __all__ = [
     "VALUE_KINDS",

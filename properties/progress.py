@@ -1,13 +1,13 @@
 """Time budget and progress line for long runs (the ``nightly`` profile), as a pytest plugin.
 
-Loaded by ``properties.plugin`` (``pytest_plugins``). Two jobs:
+Registered by ``schemafuzz.plugin`` in runs where schemafuzz is active. Two jobs:
 
 **Progress.** With the ``nightly`` profile, a budget, or ``SCHEMAFUZZ_PROGRESS_SECONDS`` set, a
 line like ``schemafuzz progress: 12/40 tests, 3,412 examples, 4m05s elapsed, budget 30m: 25m55s
 left`` is printed every ``SCHEMAFUZZ_PROGRESS_SECONDS`` (default 30, so at least once a minute),
 also while one long test runs (a watchdog thread prints when no test has finished). Examples are
 counted by wrapping each ``@given`` test's ``hypothesis.inner_test`` (the hook Hypothesis offers
-plugins; ``properties.plugin`` wraps it the same way) and, for ``RuleBasedStateMachine`` tests,
+plugins; ``schemafuzz.plugin`` wraps it the same way) and, for ``RuleBasedStateMachine`` tests,
 the machine's ``__init__`` (one machine per example): a counter increment per example, far
 cheaper than Hypothesis' observability callbacks, which serialise every test case. Under
 pytest-xdist the controller prints: workers send each test's count in
@@ -41,7 +41,8 @@ from typing import Any
 
 import pytest
 
-from properties.harness.profiles import choose_profile
+from schemafuzz.harness.profiles import choose_profile
+from schemafuzz.subject import UNDER_TEST_KEY
 
 __all__ = [
     "BUDGET_VARIABLE",
@@ -386,7 +387,8 @@ def _interval() -> float:
 
 def pytest_configure(config: pytest.Config) -> None:
     budget_seconds = parse_budget(os.environ.get(BUDGET_VARIABLE))
-    profile = choose_profile(config.getoption("hypothesis_profile", default=None))
+    under_test = config.stash.get(UNDER_TEST_KEY, None)  # None: loaded on its own (-p)
+    profile = under_test.profile if under_test is not None else choose_profile(None)
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     start = float(workerinput.get(_START_KEY, time.time())) if workerinput else time.time()
     workers = int(workerinput.get("workercount", 1)) if workerinput else 1

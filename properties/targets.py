@@ -1,60 +1,23 @@
-"""What the generic properties run over: the table models of ``--models`` and their
-constraints, known at collection time (no database needed) so each gets its own test id."""
+"""What the generic properties run over: the constraints and foreign keys of the table models
+under test, known at collection time (no database needed) so each gets its own test id."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
-from properties.harness.guard import GuardRefusal
-from strategies import Constraint, Kind, constraints, violations
+from schemafuzz.strategies import Constraint, Kind, constraints, violations
 
 __all__ = [
-    "REFERENCE_MODELS",
     "ForeignKeyTarget",
     "Violable",
     "enforced_on_flush",
     "fills_when_none",
     "foreign_keys",
-    "import_models",
-    "is_reference_backend",
-    "table_models",
     "violable_constraints",
 ]
-
-REFERENCE_MODELS = "backend.app.models"
-
-
-def import_models(config: pytest.Config) -> ModuleType:
-    """Import the ``--models`` module; raises pytest.UsageError (one line) when it cannot."""
-    name = str(config.getoption("models", default=None) or REFERENCE_MODELS)
-    try:
-        return importlib.import_module(name)
-    except GuardRefusal as refusal:
-        raise pytest.UsageError(f"schemafuzz: {refusal}") from None
-    except Exception as error:
-        raise pytest.UsageError(f"--models {name}: cannot import it: {error}") from None
-
-
-def is_reference_backend(config: pytest.Config) -> bool:
-    """True when the models under test are the reference backend's."""
-    return str(config.getoption("models", default=None) or REFERENCE_MODELS) == REFERENCE_MODELS
-
-
-def table_models(module: ModuleType) -> list[type[Any]]:
-    """The table models a module exposes (classes mapped to a ``Table``), by table name."""
-    found: dict[str, type[Any]] = {}
-    for obj in vars(module).values():
-        table = getattr(obj, "__table__", None)
-        if isinstance(obj, type) and isinstance(table, sa.Table):
-            found[str(table.name)] = obj
-    return [found[name] for name in sorted(found)]
-
 
 @dataclass(frozen=True)
 class Violable:

@@ -3,18 +3,18 @@ dropped connections (SC-006), and user-scoped query speed (SC-003) and index use
 
 SSL and the pool go through the reference backend's engine factory
 (``backend.app.database.create_db_engine``: pool_size=5, max_overflow=10, pre-ping) on a
-database of the suite's own; they concern the server and the engine, not the models, so they
-run whatever ``--models`` names. The query properties load 10,000 tasks into the schema under
-test (``--schema``), so a schema without the ``tasks.user_id`` index fails SC-009 with its plan;
-they need the reference backend's ``users``/``tasks`` tables and are skipped, with that reason,
-for other models.
+database of the suite's own. The query properties load 10,000 tasks into the schema under test,
+so a schema without the ``tasks.user_id`` index fails SC-009 with its plan. All of them test the
+reference backend, so they run only when the configuration says it is under test
+(``reference_backend = true`` in ``[tool.schemafuzz]``) and are skipped with that reason for
+other apps.
 
 Every property records its figure in the run's ledger (``.schemafuzz/VALIDATION_REPORT.md``).
 """
 
 from __future__ import annotations
 
-import os
+import importlib
 import random
 import statistics
 import threading
@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -31,12 +32,11 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from backend.app.config import SECURE_SSLMODES
-from backend.app.database import POOL_OPTIONS, create_db_engine, get_session
-from properties.harness import DatabaseFactory, HarnessError, Sandbox, describe_url
-from properties.harness.throwaway import start_throwaway_server
-from properties.report import Ledger
-from properties.report.criteria import measuring
+from schemafuzz.harness import DatabaseFactory, HarnessError, Sandbox, describe_url
+from schemafuzz.harness.throwaway import start_throwaway_server
+from schemafuzz.report import Ledger
+from schemafuzz.report.criteria import measuring
+from schemafuzz.subject import under_test_of
 
 _SSL_QUERY = sa.text(
     "SELECT ssl, version, cipher, bits, pg_backend_pid() FROM pg_stat_ssl "
@@ -49,10 +49,28 @@ _LOCAL = ("localhost", "127.0.0.1", "::1", "")
 # --- SSL (SC-004) ------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _reference_backend_only(pytestconfig: pytest.Config) -> None:
+    """Every property here tests the reference backend: its engine factory, its tables."""
+    if not under_test_of(pytestconfig).reference_backend:
+        pytest.skip("app-specific: the reference backend's engine factory "
+                    "(backend.app.database) and users/tasks tables")
+
+
+def _app() -> ModuleType:
+    """The reference backend's ``backend.app.database`` (engine factory, get_session, pool
+    options); imported when a property runs, since only this repository has it."""
+    return importlib.import_module("backend.app.database")
+
+
+def _secure_sslmodes() -> frozenset[str]:
+    return frozenset(importlib.import_module("backend.app.config").SECURE_SSLMODES)
+
+
 def _user_server(config: pytest.Config) -> bool:
-    """True when the run uses the user's server (``--db-url``), not the suite's throwaway."""
-    return bool(config.getoption("db_url", default=None)
-                or os.environ.get("SCHEMAFUZZ_DATABASE_URL"))
+    """True when the run uses the user's server (``--schemafuzz-db-url``), not the suite's
+    throwaway."""
+    return under_test_of(config).db_url is not None
 
 
 def _require_ssl(url: URL) -> URL:
@@ -60,7 +78,7 @@ def _require_ssl(url: URL) -> URL:
     mode = url.query.get("sslmode")
     if isinstance(mode, tuple):
         mode = mode[-1]
-    return url if mode in SECURE_SSLMODES else url.update_query_dict({"sslmode": "require"})
+    return url if mode in _secure_sslmodes() else url.update_query_dict({"sslmode": "require"})
 
 
 def _first_line(error: BaseException) -> str:
@@ -87,13 +105,13 @@ def test_ssl_sessions_through_the_engine_are_encrypted(
 ) -> None:
     """A session opened by the backend's engine factory with ``sslmode=require`` is encrypted:
     ``pg_stat_ssl.ssl`` is true for its backend. Against the user's server on this machine
-    (``--db-url``) the state found is reported (SC-004 FAIL when unencrypted) without failing
-    the test; the suite's own server and remote servers must be encrypted."""
+    (``--schemafuzz-db-url``) the state found is reported (SC-004 FAIL when unencrypted) without
+    failing the test; the suite's own server and remote servers must be encrypted."""
     url = _require_ssl(fresh_db_url)
     with measuring(coverage_ledger, "SC-004", request.node.nodeid) as sc:
-        engine = create_db_engine(url)
+        engine = _app().create_db_engine(url)
         try:
-            with get_session(engine) as session:
+            with _app().get_session(engine) as session:
                 ssl, version, cipher, bits, pid = session.execute(_SSL_QUERY).one()
         except OperationalError as error:
             reason = _first_line(error)
@@ -127,16 +145,19 @@ def test_ssl_require_is_refused_by_a_server_without_ssl(
         except HarnessError as error:
             pytest.fail(f"cannot start a PostgreSQL without SSL to test the refusal: {error}")
         try:
-            plain = create_db_engine(server.admin_url.update_query_dict({"sslmode": "prefer"}))
+            app = _app()
+            plain = app.create_db_engine(server.admin_url.update_query_dict({"sslmode": "prefer"}))
             try:
-                with get_session(plain) as session:
+                with _app().get_session(plain) as session:
                     assert session.execute(_SSL_QUERY).one()[0] is False
             finally:
                 plain.dispose()
-            strict = create_db_engine(server.admin_url.update_query_dict({"sslmode": "require"}))
+            strict = app.create_db_engine(
+                server.admin_url.update_query_dict({"sslmode": "require"}))
             started = time.perf_counter()
             try:
-                with pytest.raises(OperationalError) as refused, get_session(strict) as session:
+                with pytest.raises(OperationalError) as refused, \
+                        app.get_session(strict) as session:
                     session.execute(sa.text("SELECT 1"))
             finally:
                 strict.dispose()
@@ -187,7 +208,7 @@ class _Outcome:
 
 
 def _pool_limit() -> int:
-    return int(POOL_OPTIONS["pool_size"]) + int(POOL_OPTIONS["max_overflow"])
+    return int(_app().POOL_OPTIONS["pool_size"]) + int(_app().POOL_OPTIONS["max_overflow"])
 
 
 @pytest.fixture
@@ -199,7 +220,7 @@ def probe_engine(fresh_db_url: URL) -> Iterator[tuple[sa.Engine, URL]]:
         connection.exec_driver_sql(
             "CREATE TABLE pool_probe (worker int PRIMARY KEY, pid int NOT NULL)")
     setup.dispose()
-    engine = create_db_engine(fresh_db_url)
+    engine = _app().create_db_engine(fresh_db_url)
     try:
         yield engine, fresh_db_url
     finally:
@@ -216,7 +237,7 @@ def _run_sessions(engine: sa.Engine, count: int, hold: float) -> tuple[list[_Out
         start.wait()
         asked = time.perf_counter()
         try:
-            with get_session(engine) as session:
+            with _app().get_session(engine) as session:
                 session.execute(sa.text(
                     "INSERT INTO pool_probe (worker, pid) VALUES (:w, pg_backend_pid())"),
                     {"w": worker})
@@ -270,7 +291,7 @@ def test_pool_forty_sessions_with_short_timeout_fail_clearly(
         connection.exec_driver_sql(
             "CREATE TABLE pool_probe (worker int PRIMARY KEY, pid int NOT NULL)")
     setup.dispose()
-    engine = create_db_engine(fresh_db_url, pool_timeout=0.3)
+    engine = _app().create_db_engine(fresh_db_url, pool_timeout=0.3)
     try:
         with measuring(coverage_ledger, "SC-006", request.node.nodeid) as sc:
             outcomes, wall = _run_sessions(engine, 40, hold=1.5)
@@ -299,9 +320,9 @@ def test_pool_recovers_after_connections_are_terminated(
     hands out a dead connection, which shows pre-ping is what saves it."""
     engine, url = probe_engine
     with measuring(coverage_ledger, "SC-006", request.node.nodeid) as sc:
-        careless = create_db_engine(url, pool_pre_ping=False)
+        careless = _app().create_db_engine(url, pool_pre_ping=False)
         try:
-            size = int(POOL_OPTIONS["pool_size"])
+            size = int(_app().POOL_OPTIONS["pool_size"])
             killed = _fill_pool(engine, size)
             careless_pid = _fill_pool(careless, 1)
             _terminate(pg_server, url, killed | careless_pid)
@@ -355,13 +376,6 @@ def _terminate(pg_server: DatabaseFactory, url: URL, pids: set[int]) -> None:
 _TASKS = 10_000
 _SPREAD_USERS = 200
 _HEAVY_SHARE = 9_000  # tasks of the one heavy user in the concentrated layout
-
-
-def _needs_reference_tables(metadata: sa.MetaData) -> None:
-    tasks, users = metadata.tables.get("tasks"), metadata.tables.get("users")
-    if tasks is None or users is None or "user_id" not in tasks.c or "email" not in users.c:
-        pytest.skip("app-specific: needs the reference backend's users(email) and "
-                    "tasks(user_id, title) tables; the configured models have none")
 
 
 def _load(db: Sandbox, heavy: int) -> tuple[list[str], str | None]:
@@ -449,7 +463,6 @@ def test_user_scoped_task_query_uses_the_user_id_index(
     an index whose first column is user_id (EXPLAIN after ANALYZE), and its latency is recorded
     (SC-003: a benchmark, not an assertion on time). The heavy user's plan is reported as is:
     for 90% of the table a sequential scan is the right plan."""
-    _needs_reference_tables(target_metadata)
     nodeid = request.node.nodeid
     heavy = _HEAVY_SHARE if layout == "concentrated" else 0
     light, heavy_id = _load(db, heavy)

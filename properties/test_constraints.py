@@ -1,8 +1,9 @@
 """The principle, per table and per constraint: what the model accepts, PostgreSQL stores and
 reads back equal; what breaks a constraint, PostgreSQL refuses with the SQLSTATE it implies.
 
-Generated per table and per constraint of the models named by ``--models`` (see conftest.py);
-every disagreement fails with a finding naming the table, column, constraint and layers.
+Generated per table and per constraint of the models named by ``--schemafuzz-models`` (see
+conftest.py); every disagreement fails with a finding naming the table, column, constraint and
+layers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from properties.checks import (
+from schemafuzz.checks import (
     VALUE_KINDS,
     Outcome,
     Tallies,
@@ -28,19 +29,20 @@ from properties.checks import (
     stored_row_mismatches,
     violation_finding,
 )
-from properties.findings import Finding
-from properties.harness import Sandbox, sqlstate_of
-from properties.report import Ledger
-from properties.targets import Violable, fills_when_none, table_models
-from strategies import Constraint, Kind, graphs, violations
+from schemafuzz.findings import Finding
+from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.report import Ledger
+from schemafuzz.strategies import Constraint, Kind, graphs, violations
+from schemafuzz.targets import Violable, fills_when_none
+from schemafuzz.subject import table_models
 
-pytestmark = pytest.mark.filterwarnings("ignore::strategies.SkippedConstraintWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedConstraintWarning")
 
 
 @pytest.fixture(scope="session")
 def catalogue(models_module: Any, coverage_ledger: Ledger) -> dict[str, list[Constraint]]:
     """Every constraint of the models under test, declared in the coverage report."""
-    return declare_catalogue(coverage_ledger, table_models(models_module))
+    return declare_catalogue(coverage_ledger, list(table_models(models_module)))
 
 
 def _fail(ledger: Ledger, finding: Finding) -> None:

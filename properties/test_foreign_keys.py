@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from properties.checks import Tallies, Tally, attempt, insert_instance
-from properties.findings import Finding
-from properties.harness import Sandbox, sqlstate_of
-from properties.report import Ledger
-from properties.targets import ForeignKeyTarget
-from strategies import graphs
+from schemafuzz.checks import Tallies, Tally, attempt, insert_instance
+from schemafuzz.findings import Finding
+from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.report import Ledger
+from schemafuzz.strategies import graphs
+from schemafuzz.targets import ForeignKeyTarget
 
-pytestmark = pytest.mark.filterwarnings("ignore::strategies.SkippedConstraintWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedConstraintWarning")
 
 _GONE = "gone"
 

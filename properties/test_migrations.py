@@ -1,16 +1,17 @@
-"""Migration properties of the Alembic project named by ``--alembic-ini`` (pytest-alembic style:
-named, separately selectable tests; ``-k single_head``, ``-k preservation`` ...).
+"""Migration properties of the Alembic project named by ``--schemafuzz-alembic-ini``
+(pytest-alembic style: named, separately selectable tests; ``-k single_head``, ``-k preservation``
+...).
 
 Each test gets an empty database of its own (``fresh_db_url``). The library behind them is
-``properties.migrations``; several checks are pytest-alembic's built-in tests run through it.
+``schemafuzz.migrations``; several checks are pytest-alembic's built-in tests run through it.
 ``upgrade head`` and ``downgrade base`` durations go to ``.schemafuzz/migrations.json`` and the
 terminal summary.
 
-By default (``--alembic-env suite``) the project's revisions run through the suite's generic
-env.py, on the suite's connection. With ``--alembic-env project`` the project's env.py runs and
-receives the database twice: ``sqlalchemy.url`` (main option) and an open connection in
-``config.attributes["connection"]``, which it must use; the connection guard stops one that opens
-its own.
+By default (``--schemafuzz-alembic-env suite``) the project's revisions run through the suite's
+generic env.py, on the suite's connection. With ``--schemafuzz-alembic-env project`` the project's
+env.py runs and receives the database twice: ``sqlalchemy.url`` (main option) and an open
+connection in ``config.attributes["connection"]``, which it must use; the connection guard stops
+one that opens its own.
 
 A project that cannot be loaded ends the run with one line. When its revisions cannot build the
 schema from an empty database, ``test_upgrade_head_from_empty`` reports that finding and the
@@ -28,10 +29,10 @@ from hypothesis import settings
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from properties.blocking import UPGRADE_FROM_EMPTY, Blocker, blocker
-from properties.harness import HarnessError
-from properties.harness.schema import upgrade_failure
-from properties.migrations import (
+from schemafuzz.blocking import UPGRADE_FROM_EMPTY, Blocker, blocker
+from schemafuzz.harness import HarnessError
+from schemafuzz.harness.schema import upgrade_failure
+from schemafuzz.migrations import (
     AlembicEnv,
     MigrationError,
     MigrationRunner,
@@ -47,32 +48,30 @@ from properties.migrations import (
     compare_schema,
     create_models_schema,
     diff_catalogues,
-    parse_alembic_env,
     record_timings,
     snapshot,
 )
-from properties.migrations.catalogue import Catalogue
-from properties.migrations.diff import Difference
-from properties.report import Ledger
-from properties.report.criteria import measuring
+from schemafuzz.migrations.catalogue import Catalogue
+from schemafuzz.migrations.diff import Difference
+from schemafuzz.report import Ledger
+from schemafuzz.report.criteria import measuring
+from schemafuzz.subject import under_test_of
 
 
 def _alembic_env(config: pytest.Config) -> AlembicEnv:
-    """``--alembic-env`` (the plugin's option; ``suite`` where it is not registered)."""
-    try:
-        return parse_alembic_env(config.getoption("alembic_env", default=None))
-    except ValueError as error:
-        raise pytest.UsageError(str(error)) from None
+    """Which env.py runs the project's revisions."""
+    return under_test_of(config).alembic_env
 
 
 def _revisions_for(config: pytest.Config) -> list[str]:
     """Revision ids of the project under test, for parametrisation (no database needed)."""
-    given = config.getoption("alembic_ini", default=None)
-    ini = Path(given) if given else config.rootpath / "backend" / "alembic.ini"
+    ini = under_test_of(config).alembic_ini
+    if ini is None:
+        return ["<no Alembic project>"]  # one test id; the alembic_ini fixture skips it
     try:
         from sqlalchemy.engine import make_url
 
-        return MigrationRunner(ini.resolve(), make_url("postgresql://unused"),
+        return MigrationRunner(ini, make_url("postgresql://unused"),
                                env=_alembic_env(config)).revisions()
     except Exception:
         # An unreadable or branched history: one test id, whose run reports the real error.

@@ -1,6 +1,6 @@
-"""The schema under test (whatever ``--schema`` built: migrations, ``create_all`` or a SQL dump
-of production) equals the models' ``create_all`` schema, object by object: columns and types,
-nullability, server defaults, CHECKs, FKs with their ON DELETE, unique constraints, indexes,
+"""The schema under test (whatever ``--schemafuzz-schema`` built: migrations, ``create_all`` or a
+SQL dump of production) equals the models' ``create_all`` schema, object by object: columns and
+types, nullability, server defaults, CHECKs, FKs with their ON DELETE, unique constraints, indexes,
 enum labels, functions and triggers.
 
 The generated-data properties find the differences that change what is stored; this one also
@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from properties.findings import Finding
-from properties.harness import DatabaseFactory
-from properties.migrations import compare_schema, create_models_schema
-from properties.report import Ledger
+from schemafuzz.findings import Finding
+from schemafuzz.harness import DatabaseFactory
+from schemafuzz.migrations import compare_schema, create_models_schema
+from schemafuzz.report import Ledger
 
 
 def test_schema_under_test_equals_the_models(

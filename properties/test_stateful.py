@@ -13,28 +13,28 @@ from typing import Any
 
 import pytest
 
-from properties.checks import Tallies
-from properties.harness import Sandbox
-from properties.report import Ledger
-from properties.stateful import MachineContext, generic_machine, reference_machine, run_machine
-from properties.targets import is_reference_backend, table_models
+from schemafuzz.checks import Tallies
+from schemafuzz.harness import Sandbox
+from schemafuzz.report import Ledger
+from schemafuzz.stateful import MachineContext, generic_machine, reference_machine, run_machine
+from schemafuzz.subject import table_models, under_test_of
 
-pytestmark = pytest.mark.filterwarnings("ignore::strategies.SkippedConstraintWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedConstraintWarning")
 
 
 def test_generic_machine_keeps_the_database_equal_to_the_model(
         db: Sandbox, models_module: Any, coverage_ledger: Ledger, tallies: Tallies) -> None:
     context = MachineContext(db, coverage_ledger, tallies)
-    machine = generic_machine(context, table_models(models_module))
+    machine = generic_machine(context, list(table_models(models_module)))
     run_machine(machine)
     print(context.summary())
 
 
 def test_reference_domain_machine(pytestconfig: pytest.Config, db: Sandbox,
                                   coverage_ledger: Ledger, tallies: Tallies) -> None:
-    if not is_reference_backend(pytestconfig):
+    if not under_test_of(pytestconfig).reference_backend:
         pytest.skip("app-specific: users, tasks, conversations and messages of the reference "
-                    "backend (--models backend.app.models)")
+                    "backend (reference_backend = true in [tool.schemafuzz])")
     context = MachineContext(db, coverage_ledger, tallies)
     run_machine(reference_machine(context))
     print(context.summary())

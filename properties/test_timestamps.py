@@ -17,14 +17,14 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from sqlalchemy.exc import DBAPIError
 
-from properties.checks import Tallies, Tally, attempt, insert_statement, record_of
-from properties.findings import Finding
-from properties.harness import Sandbox, sqlstate_of
-from properties.report import Ledger
-from properties.targets import is_reference_backend
-from strategies import valid
+from schemafuzz.checks import Tallies, Tally, attempt, insert_statement, record_of
+from schemafuzz.findings import Finding
+from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.report import Ledger
+from schemafuzz.strategies import valid
+from schemafuzz.subject import under_test_of
 
-pytestmark = pytest.mark.filterwarnings("ignore::strategies.SkippedConstraintWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedConstraintWarning")
 
 
 def _datetime_columns(table: sa.Table) -> list[sa.Column[Any]]:
@@ -72,7 +72,7 @@ def _omitted_defaults(table: sa.Table) -> list[sa.Column[Any]]:
 def _parents_for(db: Sandbox, model: type[Any], data: st.DataObject
                  ) -> dict[str | tuple[str, ...], list[Any]]:
     """Existing parent keys for each FK column of ``model``, made with valid rows."""
-    from strategies import graphs
+    from schemafuzz.strategies import graphs
 
     table: sa.Table = model.__table__
     rows = data.draw(graphs([model], min_rows={table.name: 1}, max_rows=1), label="parents")
@@ -219,6 +219,6 @@ def test_updates_keep_created_at_and_advance_updated_at(
 
 def test_messages_have_no_updated_at(pytestconfig: pytest.Config, target_metadata: sa.MetaData
                                      ) -> None:
-    if not is_reference_backend(pytestconfig):
+    if not under_test_of(pytestconfig).reference_backend:
         pytest.skip("app-specific: the reference backend's messages table is append-only")
     assert "updated_at" not in target_metadata.tables["messages"].c

@@ -1,6 +1,6 @@
 """The harness: provisioning PostgreSQL, building the schema under test, isolation, profiles.
 
-Property authors need only the pytest fixtures (see ``properties.plugin``); these names are
+Property authors need only the pytest fixtures (see ``schemafuzz.plugin``); these names are
 for tools built on top of the suite.
 """
 

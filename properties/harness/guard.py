@@ -3,8 +3,8 @@
 Armed for the whole run (:func:`arm`), the guard lets a process connect only to
 
 * a server the suite started itself (every database there is the suite's), and
-* on a server the user named (``--db-url``), that URL's admin database and the databases the
-  suite created there (:func:`permit_database`, called by ``DatabaseFactory``).
+* on a server the user named (``--schemafuzz-db-url``), that URL's admin database and the databases
+  the suite created there (:func:`permit_database`, called by ``DatabaseFactory``).
 
 Every other attempt, by anyone (the app's settings at import time, its Alembic ``env.py``, a
 default factory, a validator, a child ``psql``), is refused before anything is sent, with a
@@ -96,8 +96,8 @@ def permit_server(url: URL, socket_dir: Path | None = None) -> None:
 
 
 def permit_database(url: URL) -> None:
-    """Allow the one database at ``url`` (the admin database of ``--db-url``, or a database the
-    suite created there)."""
+    """Allow the one database at ``url`` (the admin database of ``--schemafuzz-db-url``, or a
+    database the suite created there)."""
     with _STATE.lock:
         for target in url_targets(url):
             _STATE.databases.add((*target.server, target.database))

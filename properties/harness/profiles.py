@@ -37,7 +37,10 @@ __all__ = [
     "choose_profile",
     "example_database",
     "examples_dir",
+    "profile_name",
     "register_profiles",
+    "run_profile",
+    "set_run_profile",
 ]
 
 PROFILES = ("dev", "ci", "nightly")
@@ -117,9 +120,15 @@ def example_database(shared: str | None = None) -> ExampleDatabase:
     )
 
 
+def profile_name(profile: str) -> str:
+    """The name Hypothesis knows one of :data:`PROFILES` by (``schemafuzz-dev``, ...): prefixed,
+    so a project's own ``dev`` or ``ci`` profile is neither replaced nor loaded by the suite."""
+    return f"schemafuzz-{profile}"
+
+
 def register_profiles(shared: str | None = None) -> None:
-    """Register the three profiles with Hypothesis; ours replace its built-in ``ci``, which
-    would otherwise be loaded under ``CI=true`` and keeps no example database.
+    """Register the three profiles with Hypothesis under :func:`profile_name`. Registering
+    loads nothing: the plugin loads one only while the property modules are imported.
 
     The database is :func:`example_database` of ``shared`` (default:
     ``$SCHEMAFUZZ_SHARED_EXAMPLES``); raises HarnessError as that function does.
@@ -128,11 +137,27 @@ def register_profiles(shared: str | None = None) -> None:
         shared = os.environ.get(SHARED_EXAMPLES_VARIABLE)
     base = settings(deadline=None, suppress_health_check=_SUPPRESSED, print_blob=True,
                     database=example_database(shared))
-    settings.register_profile("dev", base, max_examples=30, stateful_step_count=20)
-    settings.register_profile("ci", base, max_examples=60, stateful_step_count=30,
+    settings.register_profile(profile_name("dev"), base, max_examples=30, stateful_step_count=20)
+    settings.register_profile(profile_name("ci"), base, max_examples=60, stateful_step_count=30,
                               derandomize=False)
-    settings.register_profile("nightly", base, max_examples=2000, stateful_step_count=100,
+    settings.register_profile(profile_name("nightly"), base, max_examples=2000,
+                              stateful_step_count=100,
                               derandomize=False)
+
+
+_run_profile: str | None = None  # the one the plugin resolved for this run
+
+
+def set_run_profile(profile: str) -> None:
+    """Record the profile the plugin resolved for this run (see :func:`run_profile`)."""
+    global _run_profile
+    _run_profile = profile
+
+
+def run_profile() -> str:
+    """The profile of this run: the one the plugin resolved when schemafuzz is active, else
+    :func:`choose_profile` of no option."""
+    return _run_profile or choose_profile(None)
 
 
 def choose_profile(option: str | None) -> str:

@@ -41,7 +41,7 @@ class Provisioned:
 
 
 def parse_db_url(text: str) -> URL:
-    """Parse a ``--db-url`` into a psycopg2 SQLAlchemy URL.
+    """Parse a ``--schemafuzz-db-url`` into a psycopg2 SQLAlchemy URL.
 
     Raises HarnessError when it is not a PostgreSQL URL (the message never shows the password).
     """
@@ -49,15 +49,15 @@ def parse_db_url(text: str) -> URL:
         url = make_url(text)
     except ArgumentError:
         raise HarnessError(
-            "--db-url / SCHEMAFUZZ_DATABASE_URL is not a URL: expected "
+            "--schemafuzz-db-url / SCHEMAFUZZ_DATABASE_URL is not a URL: expected "
             "postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
         ) from None
     if url.get_backend_name() not in ("postgresql", "postgres"):
         raise HarnessError(
-            f"--db-url {describe_url(url)}: only PostgreSQL is supported (postgresql://...)"
+            f"--schemafuzz-db-url {describe_url(url)}: only PostgreSQL is supported (postgresql://...)"
         )
     if url.host is None and "host" not in url.query:
-        raise HarnessError(f"--db-url {describe_url(url)}: no host in the URL")
+        raise HarnessError(f"--schemafuzz-db-url {describe_url(url)}: no host in the URL")
     return url.set(drivername="postgresql+psycopg2", database=url.database or "postgres")
 
 

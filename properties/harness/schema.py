@@ -35,17 +35,17 @@ class SchemaSpec:
 
 
 def parse_schema_option(text: str) -> SchemaSpec:
-    """Parse ``--schema``. Returns a SchemaSpec; raises HarnessError for anything else, or for
-    a ``sql:`` file that does not exist."""
+    """Parse ``--schemafuzz-schema``. Returns a SchemaSpec; raises HarnessError for anything else,
+    or for a ``sql:`` file that does not exist."""
     if text in ("migrations", "metadata"):
         return SchemaSpec(text)  # type: ignore[arg-type]
     if text.startswith("sql:") and len(text) > 4:
         path = Path(text[4:]).expanduser()
         if not path.is_file():
-            raise HarnessError(f"--schema {text}: no such file {path}")
+            raise HarnessError(f"--schemafuzz-schema {text}: no such file {path}")
         return SchemaSpec("sql", path.resolve())
     raise HarnessError(
-        f"--schema {text!r} is not understood: use migrations, metadata or sql:PATH"
+        f"--schemafuzz-schema {text!r} is not understood: use migrations, metadata or sql:PATH"
     )
 
 
@@ -75,8 +75,8 @@ def upgrade_failure(error: BaseException) -> str:
 def _upgrade_head(url: URL, alembic_ini: Path, alembic_env: str,
                   metadata: sa.MetaData | None) -> None:
     # Imported here: Alembic is only needed for this way of building the schema.
-    from properties.migrations.environment import parse_alembic_env
-    from properties.migrations.runner import MigrationError, MigrationRunner, MultipleHeadsError
+    from schemafuzz.migrations.environment import parse_alembic_env
+    from schemafuzz.migrations.runner import MigrationError, MigrationRunner, MultipleHeadsError
 
     runner = MigrationRunner(alembic_ini, url, env=parse_alembic_env(alembic_env),
                              target_metadata=metadata)
@@ -120,16 +120,17 @@ def _refuse_reconnects(path: Path) -> None:
     if match:
         line = text.count("\n", 0, match.start()) + 1
         raise HarnessError(
-            f"--schema sql:{path}: line {line} has a \\connect, which would leave the database "
-            "the suite built for it; remove it (pg_dump --schema-only without --create writes "
-            "none)"
+            f"--schemafuzz-schema sql:{path}: line {line} has a \\connect, which would leave "
+            "the database the suite built for it; remove it (pg_dump --schema-only without "
+            "--create writes none)"
         )
 
 
 def _run_sql_file(url: URL, path: Path) -> None:
     psql = _psql()
     if psql is None:
-        raise HarnessError("--schema sql: needs the `psql` client on PATH (postgresql-client)")
+        raise HarnessError(
+            "--schemafuzz-schema sql: needs the `psql` client on PATH (postgresql-client)")
     _refuse_reconnects(path)
     env = {k: os.environ[k] for k in _CHILD_ENV if k in os.environ}
     if url.password:
@@ -144,19 +145,22 @@ def _run_sql_file(url: URL, path: Path) -> None:
     )
     if result.returncode != 0:
         detail = " | ".join(line.strip() for line in result.stderr.splitlines() if line.strip())
-        raise HarnessError(f"--schema sql:{path} failed: {_scrub(detail, url)[:1200]}")
+        raise HarnessError(f"--schemafuzz-schema sql:{path} failed: {_scrub(detail, url)[:1200]}")
 
 
-def build_schema(url: URL, spec: SchemaSpec, metadata: sa.MetaData, alembic_ini: Path,
+def build_schema(url: URL, spec: SchemaSpec, metadata: sa.MetaData, alembic_ini: Path | None,
                  alembic_env: str = "suite") -> None:
     """Build the schema under test into the (empty) database at ``url``; ``alembic_env``
     (``suite``, the default, or ``project``) chooses the env.py that runs the migrations.
 
     Raises MigrationsBlocked (a finding) when the revisions cannot build the schema, and
     HarnessError naming the step that failed, with the error (password masked), for anything
-    else: a project that cannot be loaded, a failing ``create_all`` or SQL file.
+    else: a project that cannot be loaded, a failing ``create_all`` or SQL file, migrations
+    asked for with no ``alembic_ini``.
     """
     if spec.kind == "migrations":
+        if alembic_ini is None:
+            raise HarnessError("schema = migrations needs an Alembic project (alembic_ini)")
         _upgrade_head(url, alembic_ini, alembic_env, metadata)
     elif spec.kind == "metadata":
         _create_all(url, metadata)

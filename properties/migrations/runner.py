@@ -32,7 +32,7 @@ from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from properties.harness import guard
+from schemafuzz.harness import guard
 
 from .config import AlembicProjectError, env_py_of, one_line, project_config, versions_of
 from .environment import DEFAULT_ALEMBIC_ENV, AlembicEnv

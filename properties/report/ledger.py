@@ -59,6 +59,12 @@ class Ledger:
     def __init__(self) -> None:
         self.entries: dict[tuple[str, str, str], Entry] = {}
         self.measurements: list[Measurement] = []
+        self.inapplicable: dict[str, str] = {}  # criterion -> why it does not apply
+
+    def not_applicable(self, criterion: str, why: str) -> None:
+        """Record that ``criterion`` does not apply to what is under test (e.g. migration
+        criteria when no Alembic project is configured); the report says so with ``why``."""
+        self.inapplicable[criterion] = why
 
     def measure(self, criterion: str, *, passed: bool, figure: str, measured_by: str) -> None:
         """Record a measurement for a success criterion such as ``SC-004``."""
@@ -101,6 +107,7 @@ class Ledger:
                     mine.findings.append(text)
             self.entries[key] = mine
         self.measurements.extend(other.measurements)
+        self.inapplicable.update(other.inapplicable)
 
     def dump(self, path: Path) -> None:
         """Write the ledger as JSON to ``path`` (parent folders created)."""
@@ -108,6 +115,7 @@ class Ledger:
         path.write_text(json.dumps({
             "entries": [asdict(e) for e in self.entries.values()],
             "measurements": [asdict(m) for m in self.measurements],
+            "inapplicable": self.inapplicable,
         }, indent=1))
 
     @classmethod
@@ -119,6 +127,7 @@ class Ledger:
             entry = Entry(**raw)
             ledger.entries[entry.key] = entry
         ledger.measurements = [Measurement(**raw) for raw in data["measurements"]]
+        ledger.inapplicable = dict(data.get("inapplicable", {}))
         return ledger
 
     def sorted_entries(self) -> list[Entry]:

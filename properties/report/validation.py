@@ -22,6 +22,7 @@ from .erd import Diagram, draw_erd
 from .ledger import Ledger, Measurement
 
 __all__ = [
+    "NOT_APPLICABLE",
     "NOT_MEASURED",
     "Verdict",
     "validation_summary_lines",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 NOT_MEASURED = "not measured"
+NOT_APPLICABLE = "not applicable"
+_VERDICTS = ("pass", "FAIL", NOT_MEASURED, NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,9 @@ class Verdict:
     """One criterion's outcome in this run, with the measurements behind it."""
 
     criterion: Criterion
-    verdict: str  # "pass" | "FAIL" | "not measured"
+    verdict: str  # "pass" | "FAIL" | "not measured" | "not applicable"
     measurements: tuple[Measurement, ...]
+    why: str = ""  # for "not applicable"
 
 
 def verdicts(ledger: Ledger) -> list[Verdict]:
@@ -46,6 +50,10 @@ def verdicts(ledger: Ledger) -> list[Verdict]:
     judged = []
     for criterion in CRITERIA:
         found = tuple(ledger.measurements_of(criterion.id))
+        if not found and criterion.id in ledger.inapplicable:
+            judged.append(Verdict(criterion, NOT_APPLICABLE, found,
+                                  ledger.inapplicable[criterion.id]))
+            continue
         if not found:
             verdict = NOT_MEASURED
         elif all(m.passed for m in found):
@@ -64,10 +72,12 @@ def _criteria_markdown(judged: list[Verdict]) -> list[str]:
     lines = ["| criterion | demands | verdict | figure measured | measured by |",
              "|---|---|---|---|---|"]
     for item in judged:
-        shown = {"pass": "pass", "FAIL": "**FAIL**", NOT_MEASURED: "_not measured_"}
+        shown = {"pass": "pass", "FAIL": "**FAIL**", NOT_MEASURED: "_not measured_",
+                 NOT_APPLICABLE: "_not applicable_"}
         if not item.measurements:
+            figure = item.why or "no property measured it in this run"
             lines.append(f"| {item.criterion.id} | {_cell(item.criterion.title)} | "
-                         f"{shown[item.verdict]} | no property measured it in this run | — |")
+                         f"{shown[item.verdict]} | {_cell(figure)} | — |")
             continue
         figures = "<br>".join(("" if m.passed else "**FAIL** ") + _cell(m.figure)
                               for m in item.measurements)
@@ -105,12 +115,13 @@ def _diagram_markdown(diagram: Diagram | None, png_name: str) -> list[str]:
 
 def _markdown(judged: list[Verdict], ledger: Ledger, diagram: Diagram | None,
               generated: str, png_name: str) -> str:
-    counts = {v: sum(item.verdict == v for item in judged) for v in ("pass", "FAIL", NOT_MEASURED)}
+    counts = {v: sum(item.verdict == v for item in judged) for v in _VERDICTS}
     lines = [
         "# Validation report",
         "",
         f"Generated {generated} from the measurements of this run: {counts['pass']} pass, "
-        f"{counts['FAIL']} FAIL, {counts[NOT_MEASURED]} not measured. A criterion no property "
+        f"{counts['FAIL']} FAIL, {counts[NOT_MEASURED]} not measured, "
+        f"{counts[NOT_APPLICABLE]} not applicable. A criterion no property "
         "measured is shown as _not measured_, never as a pass.",
         "",
         "## Success criteria",
@@ -135,6 +146,7 @@ def _json(judged: list[Verdict], ledger: Ledger, diagram: Diagram | None,
         "criteria": [
             {"id": item.criterion.id, "title": item.criterion.title,
              "figure_kind": item.criterion.figure, "verdict": item.verdict,
+             "why": item.why,
              "measurements": [asdict(m) for m in item.measurements]}
             for item in judged
         ],
@@ -167,13 +179,15 @@ def write_validation_report(ledger: Ledger, metadata: sa.MetaData | None,
 def validation_summary_lines(ledger: Ledger) -> list[str]:
     """Terminal lines: the verdict count, then each failed or unmeasured criterion."""
     judged = verdicts(ledger)
-    counts = {v: sum(item.verdict == v for item in judged) for v in ("pass", "FAIL", NOT_MEASURED)}
+    counts = {v: sum(item.verdict == v for item in judged) for v in _VERDICTS}
     lines = [f"success criteria: {counts['pass']} pass, {counts['FAIL']} FAIL, "
-             f"{counts[NOT_MEASURED]} not measured"]
+             f"{counts[NOT_MEASURED]} not measured, {counts[NOT_APPLICABLE]} not applicable"]
     for item in judged:
         if item.verdict == "FAIL":
             failed = next(m for m in item.measurements if not m.passed)
             lines.append(f"  {item.criterion.id} FAIL: {' '.join(failed.figure.split())[:300]}")
         elif item.verdict == NOT_MEASURED:
             lines.append(f"  {item.criterion.id} not measured: {item.criterion.title}")
+        elif item.verdict == NOT_APPLICABLE:
+            lines.append(f"  {item.criterion.id} not applicable: {item.why}")
     return lines

@@ -18,10 +18,10 @@ from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from properties.checks import Tallies, Tally
-from properties.findings import Finding
-from properties.harness import Sandbox, sqlstate_of
-from properties.report import Ledger
+from schemafuzz.checks import Tallies, Tally
+from schemafuzz.findings import Finding
+from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.report import Ledger
 
 __all__ = ["MachineContext", "SandboxMachine", "a_via", "orm_refusal", "run_machine"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from properties.targets import ForeignKeyTarget
+from schemafuzz.targets import ForeignKeyTarget
 
 __all__ = ["DeletePlan", "ExpectedState", "Key", "Ref", "Row"]
 

@@ -1,5 +1,5 @@
-"""A state machine derived from the model graph of any ``--models``: for every table, rules
-that create, update and delete rows through the ORM and through SQL, and insert rows breaking
+"""A state machine derived from the model graph of any ``--schemafuzz-models``: for every table,
+rules that create, update and delete rows through the ORM and through SQL, and insert rows breaking
 one constraint; after every step the database must equal :class:`ExpectedState`, hold no
 orphans, hold only rows the model validates, and keep timestamps in order.
 
@@ -32,7 +32,7 @@ from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, consumes, initialize, invariant, multiple, rule
 
-from properties.checks import (
+from schemafuzz.checks import (
     Outcome,
     attempt,
     column_key,
@@ -41,8 +41,9 @@ from properties.checks import (
     layers_of,
     record_of,
 )
-from properties.findings import Finding, describe_value, same_stored_value
-from properties.targets import (
+from schemafuzz.findings import Finding, describe_value, same_stored_value
+from schemafuzz.strategies import Constraint, Violation, graphs, valid, violations
+from schemafuzz.targets import (
     ForeignKeyTarget,
     Violable,
     enforced_on_flush,
@@ -50,7 +51,6 @@ from properties.targets import (
     foreign_keys,
     violable_constraints,
 )
-from strategies import Constraint, Violation, graphs, valid, violations
 
 from ._base import ORM_ERRORS, MachineContext, SandboxMachine, orm_refusal
 from ._base import a_via as _a

@@ -27,10 +27,9 @@ from hypothesis.stateful import Bundle, consumes, invariant, multiple, rule
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from properties.checks import Outcome, attempt
-from properties.findings import Finding, describe_value
-from properties.targets import REFERENCE_MODELS
-from strategies import valid
+from schemafuzz.checks import Outcome, attempt
+from schemafuzz.findings import Finding, describe_value
+from schemafuzz.strategies import valid
 
 from ._base import ORM_ERRORS, MachineContext, SandboxMachine, orm_refusal
 from ._base import a_via as _a
@@ -48,6 +47,10 @@ class TaskState:
     user: uuid.UUID
     title: str
     completed: bool
+
+
+# The machine runs only when the configuration says the reference backend is under test.
+REFERENCE_MODELS = "backend.app.models"
 
 
 def _reference() -> ModuleType:

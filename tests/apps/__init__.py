@@ -1,2 +1,3 @@
 """Two small SQLModel + Alembic apps (and a broken variant of each) that are not ours: the
-generic properties must run on them with `--models` / `--alembic-ini` and no code changed."""
+generic properties must run on them with `--schemafuzz-models` / `--schemafuzz-alembic-ini` and no
+code changed."""

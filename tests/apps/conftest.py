@@ -15,8 +15,9 @@ APPS = Path(__file__).resolve().parent
 
 def run_properties(tmp_path: Path, pg_server: Any, app: str, ini: str, *args: str,
                    target: str = "") -> subprocess.CompletedProcess[str]:
-    """Run ``pytest properties[/target] --models tests.apps.<app>.models --alembic-ini
-    tests/apps/<app>/<ini> ARGS`` from ``tmp_path`` (reports land there) on ``pg_server``."""
+    """Run ``pytest properties[/target] --schemafuzz-models tests.apps.<app>.models
+    --schemafuzz-alembic-ini tests/apps/<app>/<ini> ARGS`` from ``tmp_path`` (reports land there)
+    on ``pg_server``."""
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMAFUZZ_", "PYTEST_"))}
     env["PYTHONPATH"] = str(ROOT)
@@ -24,7 +25,8 @@ def run_properties(tmp_path: Path, pg_server: Any, app: str, ini: str, *args: st
     admin = pg_server.admin_url.render_as_string(hide_password=False)
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(PROPERTIES / target), "-q", "-rfEs", "--tb=line",
-         "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), "--db-url", admin,
-         "--models", f"tests.apps.{app}.models", "--alembic-ini", str(APPS / app / ini), *args],
+         "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
+         "--schemafuzz-db-url", admin, "--schemafuzz-models", f"tests.apps.{app}.models",
+         "--schemafuzz-alembic-ini", str(APPS / app / ini), *args],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
     )

@@ -1,10 +1,10 @@
-"""`pytest properties --models ... --alembic-ini ...` runs on apps that are not ours, with no
-code of ours changed: green on the two example apps, red on their broken variants, with the
-difference and the revision named.
+"""`pytest properties --schemafuzz-models ... --schemafuzz-alembic-ini ...` runs on apps that are
+not ours, with no code of ours changed: green on the two example apps, red on their broken
+variants, with the difference and the revision named.
 
 The library's env.py reads its own setting (LIBRARY_DATABASE_URL), as real projects' do: its
 revisions run through the suite's env.py, the default. The shop's env.py follows Alembic's
-connection-sharing recipe and also runs as it is (``--alembic-env project``)."""
+connection-sharing recipe and also runs as it is (``--schemafuzz-alembic-env project``)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def test_apps_keep_their_own_metadata(app: str) -> None:
 @pytest.mark.parametrize("env", ["suite", "project"])
 def test_shop_passes_the_migration_properties_with_either_env(tmp_path: Path, pg_server: Any,
                                                               env: str) -> None:
-    result = run_properties(tmp_path, pg_server, "shop", "alembic.ini", "--alembic-env", env,
-                            target=MIGRATIONS)
+    result = run_properties(tmp_path, pg_server, "shop", "alembic.ini",
+                            "--schemafuzz-alembic-env", env, target=MIGRATIONS)
     assert result.returncode == 0, _output(result)
     assert "failed" not in result.stdout and " passed" in result.stdout
     # Every named migration property ran, per revision where it is per revision.
@@ -46,8 +46,9 @@ def test_shop_passes_the_migration_properties_with_either_env(tmp_path: Path, pg
 
 
 def test_shop_without_not_null_is_caught(tmp_path: Path, pg_server: Any) -> None:
-    result = run_properties(tmp_path, pg_server, "shop", "alembic_bad.ini", "--alembic-env",
-                            "project", *COMPARISONS, target=MIGRATIONS)
+    result = run_properties(tmp_path, pg_server, "shop", "alembic_bad.ini",
+                            "--schemafuzz-alembic-env", "project", *COMPARISONS,
+                            target=MIGRATIONS)
     assert result.returncode == 1, _output(result)
     assert "FAILED " in result.stdout and "::test_schema_equals_models" in result.stdout
     assert ("products.name: nullability differs: models has NOT NULL, migrations has NULL "
@@ -74,7 +75,7 @@ def test_library_title_as_text_is_caught(tmp_path: Path, pg_server: Any) -> None
 def test_library_own_env_needs_its_setting_which_the_suite_env_replaces(
         tmp_path: Path, pg_server: Any) -> None:
     result = run_properties(tmp_path, pg_server, "library", "alembic.ini",
-                            "--alembic-env", "project", target=MIGRATIONS)
+                            "--schemafuzz-alembic-env", "project", target=MIGRATIONS)
     output = _output(result)
     assert result.returncode == 4, output  # one usage line, no test failures
     lines = [line for line in output.splitlines() if "schemafuzz: " in line]
@@ -86,7 +87,8 @@ def test_library_own_env_needs_its_setting_which_the_suite_env_replaces(
 CONSTRAINTS = "test_constraints.py"
 
 
-@pytest.mark.parametrize(("app", "env"), [("shop", ("--alembic-env", "project")), ("library", ())])
+@pytest.mark.parametrize(("app", "env"), [("shop", ("--schemafuzz-alembic-env", "project")),
+                                          ("library", ())])
 def test_generic_constraint_properties_pass_on_the_good_apps(
         tmp_path: Path, pg_server: Any, app: str, env: tuple[str, ...]) -> None:
     result = run_properties(tmp_path, pg_server, app, "alembic.ini", *env, target=CONSTRAINTS)
@@ -96,7 +98,7 @@ def test_generic_constraint_properties_pass_on_the_good_apps(
 
 @pytest.mark.parametrize(
     ("app", "env", "selection", "finding"),
-    [("shop", ("--alembic-env", "project"), "violations and products.name:NOT",
+    [("shop", ("--schemafuzz-alembic-env", "project"), "violations and products.name:NOT",
       "FINDING products.name [NOT NULL"),
      ("library", (), "violations and books.title:varchar", "FINDING books.title [varchar(200)")],
 )

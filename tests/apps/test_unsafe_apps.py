@@ -3,9 +3,9 @@
 ``dburl_env``'s env.py builds its own engine from DATABASE_URL (six of six public backends
 tried do so); ``connects_at_import``'s settings open a connection when imported. DATABASE_URL
 points at a "production" database holding the app's tables and rows, on the very server the
-suite is given with ``--db-url``. With either Alembic env, that database is byte-identical
-after the run; the default (suite) env runs the app green; its own env ends the run with one
-line naming the file and line that tried. The runs start outside the app's folder, so the
+suite is given with ``--schemafuzz-db-url``. With either Alembic env, that database is
+byte-identical after the run; the default (suite) env runs the app green; its own env ends the run
+with one line naming the file and line that tried. The runs start outside the app's folder, so the
 apps' relative ``script_location`` must be read from the ini's folder.
 """
 
@@ -21,8 +21,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from properties.harness import DatabaseFactory
-from properties.migrations import MigrationRunner
+from schemafuzz.harness import DatabaseFactory
+from schemafuzz.migrations import MigrationRunner
 from tests.harness.conftest import pg_dump
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,8 +93,9 @@ def _run(tmp_path: Path, pg_server: DatabaseFactory, app: Path, models: str, dat
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(ROOT / "properties" / "test_migrations.py"),
          str(ROOT / "properties" / "test_constraints.py"), "-q", "-rfEs", "--tb=line",
-         "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), "--db-url", admin,
-         "--models", models, "--alembic-ini", str(app / "alembic.ini"), *args],
+         "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
+         "--schemafuzz-db-url", admin, "--schemafuzz-models", models,
+         "--schemafuzz-alembic-ini", str(app / "alembic.ini"), *args],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
 
@@ -129,7 +130,7 @@ def test_an_env_py_on_database_url_is_stopped_with_the_project_env(
         tmp_path: Path, pg_server: DatabaseFactory, notes_production: URL) -> None:
     before = pg_dump(notes_production)
     result = _run(tmp_path, pg_server, DBURL_ENV, "notes.models", notes_production,
-                  "--alembic-env", "project")
+                  "--schemafuzz-alembic-env", "project")
     env_py = DBURL_ENV / "migrations" / "env.py"
     line = _one_line(
         result,
@@ -147,7 +148,7 @@ def test_settings_connecting_at_import_end_the_run_before_reaching_it(
         tmp_path: Path, pg_server: DatabaseFactory, eager_production: URL, env: str) -> None:
     before = pg_dump(eager_production)
     result = _run(tmp_path, pg_server, CONNECTS, "eagerapp.models", eager_production,
-                  "--alembic-env", env)
+                  "--schemafuzz-alembic-env", env)
     db_py = CONNECTS / "eagerapp" / "db.py"
     _one_line(result, f"{db_py}:{_line_of(db_py, 'engine.connect()')} tried to connect to "
               f"postgresql://postgres:***@127.0.0.1:{pg_server.admin_url.port}/"
@@ -164,7 +165,7 @@ def test_an_async_project_runs_through_the_suite_env(tmp_path: Path, pg_server: 
     # The app's URL says asyncpg at a host named `db`; its env.py needs an event loop and
     # SQLAlchemy's asyncio extension. None of that is needed for the suite's env.
     result = _run(tmp_path, pg_server, ASYNC_ENV, "tracker.models",
-                  pg_server.admin_url.set(database="tracker"), "--alembic-env", env)
+                  pg_server.admin_url.set(database="tracker"), "--schemafuzz-alembic-env", env)
     output = result.stdout + result.stderr
     if env == "suite":
         assert result.returncode == 0, output[-4000:]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bench import mutants
-from properties.harness import DatabaseFactory
+from schemafuzz.harness import DatabaseFactory
 
 # Mutant -> the property expected to kill it (None: declared equivalent, must survive).
 CASES = {

@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from properties.harness import SchemaSpec, build_schema
-from properties.harness.binaries import find_server_bindir
-from properties.harness.throwaway import start_throwaway_server
+from schemafuzz.harness import SchemaSpec, build_schema
+from schemafuzz.harness.binaries import find_server_bindir
+from schemafuzz.harness.throwaway import start_throwaway_server
 from tests.harness.conftest import admin_text, run_pytest
 
 PROPERTIES = Path(__file__).resolve().parents[2] / "properties" / "test_connection.py"
@@ -59,7 +59,7 @@ def test_a_schema_without_the_user_id_index_fails_sc009_with_the_plan(
     schema = tmp_path / "no_user_id_index.sql"
     _dump_without_user_id_indexes(fresh_db_url, schema, target_metadata)
     result = run_pytest(tmp_path, PROPERTIES.read_text(), "-k", "index",
-                        "--schema", f"sql:{schema}", "--rootdir", str(tmp_path))
+                        "--schemafuzz-schema", f"sql:{schema}", "--rootdir", str(tmp_path))
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "2 failed" in output, output
@@ -77,7 +77,8 @@ def test_a_server_without_ssl_fails_sc004_with_the_reason(tmp_path: Path) -> Non
     server = start_throwaway_server(ssl=False)
     try:
         result = run_pytest(tmp_path, PROPERTIES.read_text(), "-k", "ssl",
-                            "--db-url", admin_text(server.admin_url), "--rootdir", str(tmp_path))
+                            "--schemafuzz-db-url", admin_text(server.admin_url),
+                            "--rootdir", str(tmp_path))
     finally:
         server.stop()
     output = result.stdout + result.stderr

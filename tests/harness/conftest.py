@@ -12,18 +12,31 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from properties.harness import DatabaseFactory, provision
-from properties.harness.binaries import find_server_bindir
-from properties.harness.databases import suite_database_names
+from bench._schema_variants import reference_pyproject
+from schemafuzz.harness import DatabaseFactory, provision
+from schemafuzz.harness.binaries import find_server_bindir
+from schemafuzz.harness.databases import suite_database_names
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def child_project(workdir: Path, source: str) -> dict[str, str]:
+    """Make ``workdir`` a project testing the reference backend the way this repository does
+    (a pyproject.toml with its ``[tool.schemafuzz]`` table, ``source`` as ``test_child.py``)
+    and return the environment a child pytest runs in there (``backend`` importable)."""
+    (workdir / "test_child.py").write_text(source)
+    reference_pyproject(workdir)
+    child_env = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("SCHEMAFUZZ_", "PYTEST_"))}
+    child_env["PYTHONPATH"] = str(ROOT)
+    return child_env
 
 
 def run_pytest(workdir: Path, source: str, *args: str, timeout: float = 180,
                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Write ``source`` as a test module in ``workdir`` and run pytest on it in a child."""
-    (workdir / "test_child.py").write_text(source)
-    child_env = {k: v for k, v in os.environ.items()
-                 if not k.startswith(("SCHEMAFUZZ_", "PYTEST_"))}
-    child_env.update(env or {})
+    """Write ``source`` as a test module in ``workdir`` (a :func:`child_project`) and run
+    pytest on it in a child."""
+    child_env = {**child_project(workdir, source), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "test_child.py", "-q", "-p", "no:cacheprovider", *args],
         cwd=workdir, capture_output=True, text=True, timeout=timeout, env=child_env,

@@ -1,10 +1,10 @@
-"""Reading where a connection would go (``properties.harness.conninfo``), as libpq would."""
+"""Reading where a connection would go (``schemafuzz.harness.conninfo``), as libpq would."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import make_url
 
-from properties.harness.conninfo import (
+from schemafuzz.harness.conninfo import (
     Target,
     client_targets,
     libpq_targets,

@@ -15,10 +15,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from properties.harness import DatabaseFactory
-from properties.harness.databases import MARKER_PREFIX
+from schemafuzz.harness import DatabaseFactory
+from schemafuzz.harness.databases import MARKER_PREFIX
 
-from .conftest import admin_text, pg_dump, run_pytest, suite_databases
+from .conftest import admin_text, child_project, pg_dump, run_pytest, suite_databases
 
 USES_DB = """
 def test_uses_the_schema(db):
@@ -56,11 +56,11 @@ def test_passing_and_failing_runs_leave_user_data_untouched(
     before_dump = pg_dump(user_database)
     before_dbs = suite_databases(isolated_server.admin_url)
     target = admin_text(user_database)  # even pointed *at* the user's database
-    passing = run_pytest(tmp_path, USES_DB, "--db-url", target, "--schema", "metadata",
-                         "--models", "sqlmodel")
+    passing = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url", target,
+                         "--schemafuzz-schema", "metadata")
     assert passing.returncode == 0, passing.stdout + passing.stderr
-    failing = run_pytest(tmp_path, FAILS, "--db-url", target, "--schema", "metadata",
-                         "--models", "sqlmodel")
+    failing = run_pytest(tmp_path, FAILS, "--schemafuzz-db-url", target,
+                         "--schemafuzz-schema", "metadata")
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "deliberate failure" in failing.stdout
     assert pg_dump(user_database) == before_dump
@@ -71,11 +71,11 @@ def test_sigint_mid_run_drops_the_suite_database(
         tmp_path: Path, isolated_server: DatabaseFactory, user_database: URL) -> None:
     before_dump = pg_dump(user_database)
     before_dbs = suite_databases(isolated_server.admin_url)
-    (tmp_path / "test_child.py").write_text(SLEEPS)
+    env = child_project(tmp_path, SLEEPS)
     child = subprocess.Popen(
         [sys.executable, "-m", "pytest", "test_child.py", "-q", "-p", "no:cacheprovider",
-         "--db-url", admin_text(user_database), "--schema", "metadata", "--models", "sqlmodel"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "--schemafuzz-db-url", admin_text(user_database), "--schemafuzz-schema", "metadata"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     deadline = time.monotonic() + 60
     while not (tmp_path / "started").exists() and time.monotonic() < deadline:
@@ -94,7 +94,7 @@ def test_unreachable_server_is_one_line_with_password_masked(tmp_path: Path) -> 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    result = run_pytest(tmp_path, USES_DB, "--db-url",
+    result = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url",
                         f"postgresql://alice:hunter2secret@127.0.0.1:{closed_port}/app")
     line = _assert_one_clean_line(result, "cannot connect", "alice:***@127.0.0.1")
     assert "hunter2secret" not in result.stdout + result.stderr, line
@@ -107,7 +107,7 @@ def test_silent_server_times_out_within_ten_seconds(tmp_path: Path) -> None:
         silent.listen(8)
         port = silent.getsockname()[1]
         started = time.monotonic()
-        result = run_pytest(tmp_path, USES_DB, "--db-url",
+        result = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url",
                             f"postgresql://bob:pw-do-not-show@127.0.0.1:{port}/app")
         elapsed = time.monotonic() - started
     _assert_one_clean_line(result, "cannot connect")
@@ -116,9 +116,9 @@ def test_silent_server_times_out_within_ten_seconds(tmp_path: Path) -> None:
 
 
 def test_bad_url_and_non_postgres_url(tmp_path: Path) -> None:
-    result = run_pytest(tmp_path, USES_DB, "--db-url", "not a url at all")
+    result = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url", "not a url at all")
     _assert_one_clean_line(result, "is not a URL", "postgresql://USER:PASSWORD@HOST")
-    result = run_pytest(tmp_path, USES_DB, "--db-url", "mysql://root:topsecret@localhost/app")
+    result = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url", "mysql://root:topsecret@localhost/app")
     _assert_one_clean_line(result, "only PostgreSQL")
     assert "topsecret" not in result.stdout + result.stderr
 
@@ -132,7 +132,7 @@ def test_role_without_createdb_is_told_what_to_grant(
         conn.exec_driver_sql("CREATE ROLE no_createdb LOGIN PASSWORD 's3cret-pw' NOCREATEDB")
     try:
         url = pg_server.admin_url.set(username="no_createdb", password="s3cret-pw")
-        result = run_pytest(tmp_path, USES_DB, "--db-url", admin_text(url))
+        result = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url", admin_text(url))
         _assert_one_clean_line(result, "may not create databases",
                                'ALTER ROLE "no_createdb" CREATEDB')
         assert "s3cret-pw" not in result.stdout + result.stderr
@@ -146,8 +146,8 @@ def test_failing_sql_schema_file_shows_the_statement(
         tmp_path: Path, pg_server: DatabaseFactory) -> None:
     schema = tmp_path / "schema.sql"
     schema.write_text("CREATE TABLE fine (x int);\n\nCREATE TABLE broken (y no_such_type);\n")
-    result = run_pytest(tmp_path, USES_DB, "--db-url", admin_text(pg_server.admin_url),
-                        "--schema", f"sql:{schema}")
+    result = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url", admin_text(pg_server.admin_url),
+                        "--schemafuzz-schema", f"sql:{schema}")
     _assert_one_clean_line(result, "schema.sql", ":3:", "no_such_type",
                            "CREATE TABLE broken (y no_such_type)")
 
@@ -184,7 +184,7 @@ def test_stale_sweep_drops_only_marked_databases_of_dead_runs(pg_server: Databas
 def test_refuses_to_drop_a_database_it_did_not_create(pg_server: DatabaseFactory) -> None:
     import pytest
 
-    from properties.harness import HarnessError
+    from schemafuzz.harness import HarnessError
 
     with pytest.raises(HarnessError, match="did not create"):
         DatabaseFactory(pg_server.admin_url).drop_database(pg_server.admin_url)

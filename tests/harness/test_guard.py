@@ -6,6 +6,7 @@ nothing reached the target (a listening socket stands in for it and counts what 
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import threading
@@ -15,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from properties.harness import DatabaseFactory
+from schemafuzz.harness import DatabaseFactory
 
-from .conftest import admin_text, run_pytest, suite_databases
+from .conftest import ROOT, admin_text, run_pytest, suite_databases
 
 
 @dataclass
@@ -138,7 +139,7 @@ def test_reaches_out():
 ], ids=["psycopg2", "psycopg", "asyncpg", "psql", "shell"])
 def test_a_connection_elsewhere_is_refused_before_anything_is_sent(
         tmp_path: Path, listener: Listener, source: str, needle: str) -> None:
-    result = run_pytest(tmp_path, source, "--schema", "metadata", "--models", "sqlmodel",
+    result = run_pytest(tmp_path, source, "--schemafuzz-schema", "metadata",
                         env={"ELSEWHERE": listener.url(), "PORT": str(listener.port)})
     line = _the_line(result)
     assert needle in line, line
@@ -184,8 +185,8 @@ with engine.connect() as connection:  # "is the database up?" at start-up
 
 def test_a_module_connecting_at_import_is_named(tmp_path: Path, listener: Listener) -> None:
     (tmp_path / "checks_at_import.py").write_text(CHECKS_AT_IMPORT)
-    result = run_pytest(tmp_path, IMPORT_TIME, env={"ELSEWHERE": listener.url(),
-                                                    "PYTHONPATH": str(tmp_path)})
+    result = run_pytest(tmp_path, IMPORT_TIME, env={
+        "ELSEWHERE": listener.url(), "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])})
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "checks_at_import.py:6 tried to connect to postgresql://app:***@127.0.0.1" in output
@@ -197,7 +198,7 @@ EVERYTHING_OURS = """
 import os, subprocess
 import psycopg2
 import sqlalchemy as sa
-from properties.harness.binaries import find_server_bindir
+from schemafuzz.harness.binaries import find_server_bindir
 
 def test_the_schema_database(db):
     assert db.execute("SELECT 1").scalar() == 1
@@ -223,9 +224,9 @@ def test_a_fresh_database_with_every_client(fresh_db_url, pg_server):
 def test_everything_the_suite_does_is_allowed(
         tmp_path: Path, isolated_server: DatabaseFactory, workers: tuple[str, ...]) -> None:
     before = suite_databases(isolated_server.admin_url)
-    for server in ((), ("--db-url", admin_text(isolated_server.admin_url))):
-        result = run_pytest(tmp_path, EVERYTHING_OURS, *workers, *server, "--schema", "metadata",
-                            "--models", "sqlmodel")
+    for server in ((), ("--schemafuzz-db-url", admin_text(isolated_server.admin_url))):
+        result = run_pytest(tmp_path, EVERYTHING_OURS, *workers, *server,
+                            "--schemafuzz-schema", "metadata")
         output = result.stdout + result.stderr
         assert result.returncode == 0, output
         assert "2 passed" in output and "guard refused" not in output, output
@@ -233,8 +234,8 @@ def test_everything_the_suite_does_is_allowed(
 
 
 def test_a_refusal_in_an_xdist_worker_stops_the_run(tmp_path: Path, listener: Listener) -> None:
-    result = run_pytest(tmp_path, PSYCOPG2_CAUGHT, "-n", "2", "--schema", "metadata", "--models",
-                        "sqlmodel", env={"ELSEWHERE": listener.url()})
+    result = run_pytest(tmp_path, PSYCOPG2_CAUGHT, "-n", "2", "--schemafuzz-schema", "metadata",
+                        env={"ELSEWHERE": listener.url()})
     line = _the_line(result)
     assert "test_child.py:6 tried to connect to" in line, line
     assert "prod-secret" not in result.stdout + result.stderr

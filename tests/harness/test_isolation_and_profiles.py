@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from properties.harness import Sandbox, choose_profile
+from schemafuzz.harness import Sandbox, choose_profile
+from schemafuzz.harness.profiles import profile_name
 
 SEEN_COUNTS: list[int] = []
 
@@ -63,7 +64,7 @@ def test_profile_choice(monkeypatch: pytest.MonkeyPatch, option: str | None,
 
 
 def test_ci_profile_keeps_an_example_database() -> None:
-    ci = settings.get_profile("ci")
+    ci = settings.get_profile(profile_name("ci"))
     assert ci.database is not None
     assert ci.derandomize is False
-    assert settings.get_profile("nightly").max_examples > ci.max_examples
+    assert settings.get_profile(profile_name("nightly")).max_examples > ci.max_examples

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from properties.harness import DatabaseFactory
-from properties.harness.binaries import find_server_bindir
+from schemafuzz.harness import DatabaseFactory
+from schemafuzz.harness.binaries import find_server_bindir
 
 from .conftest import admin_text, run_pytest
 
@@ -18,7 +18,9 @@ SCHEMA = "CREATE TABLE notes (id serial PRIMARY KEY, body varchar(5) NOT NULL);\
 TOO_TRUSTING = """
 from pathlib import Path
 from hypothesis import given, strategies as st
+from schemafuzz import profile_settings
 
+@profile_settings()
 @given(st.text(alphabet="abc", max_size=12))
 def test_notes_take_any_text(db, body):
     with Path("tried.log").open("a") as log:
@@ -36,12 +38,15 @@ def test_failure_is_replayed_first_and_reproducible_with_psql(
         tmp_path: Path, pg_server: DatabaseFactory, fresh_db_url: sa.engine.URL) -> None:
     schema = tmp_path / "schema.sql"
     schema.write_text(SCHEMA)
-    args = ("--db-url", admin_text(pg_server.admin_url), "--schema", f"sql:{schema}")
+    args = ("--schemafuzz-db-url", admin_text(pg_server.admin_url),
+            "--schemafuzz-schema", f"sql:{schema}")
 
     first = run_pytest(tmp_path, TOO_TRUSTING, *args)
     assert first.returncode == 1, first.stdout
     assert "SQLSTATE 22001" in first.stdout
-    assert "pytest 'test_child.py::test_notes_take_any_text'" in first.stdout
+    printed = next(line for line in first.stdout.splitlines() if line.startswith("replay "))
+    assert ": pytest test_child.py::test_notes_take_any_text --schemafuzz-schema sql:" in printed
+    assert "--schemafuzz-db-url postgresql" in printed
     shrunk = "'aaaaaa'"  # the minimal failing example: one character over the limit
     assert f"the database refused {shrunk}" in first.stdout
     (tmp_path / "tried.log").unlink()

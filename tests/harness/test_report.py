@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from properties.report import Ledger, summary_lines, write_reports
+from schemafuzz.report import Ledger, summary_lines, write_reports
 
 
 def _ledger(valid: int, violations: int, finding: str | None = None) -> Ledger:

@@ -20,8 +20,13 @@ from hypothesis.database import (
     ReadOnlyDatabase,
 )
 
-from properties.harness import HarnessError
-from properties.harness.profiles import DEFAULT_ARTIFACT, example_database, register_profiles
+from schemafuzz.harness import HarnessError
+from schemafuzz.harness.profiles import (
+    DEFAULT_ARTIFACT,
+    example_database,
+    profile_name,
+    register_profiles,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -113,18 +118,19 @@ def test_missing_redis_package_says_what_to_install(monkeypatch: pytest.MonkeyPa
 
 
 def test_profiles_take_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = settings._current_profile or "default"
+    before = settings.get_current_profile_name()
     monkeypatch.setenv("SCHEMAFUZZ_SHARED_EXAMPLES", "github:acme/shop-api:examples")
     try:
         register_profiles()
         for profile in ("dev", "ci", "nightly"):
-            database = settings.get_profile(profile).database
+            database = settings.get_profile(profile_name(profile)).database
             assert isinstance(database, MultiplexedDatabase), profile
     finally:
         monkeypatch.delenv("SCHEMAFUZZ_SHARED_EXAMPLES")
         register_profiles()
         settings.load_profile(before)
-    assert isinstance(settings.get_profile("dev").database, DirectoryBasedExampleDatabase)
+    dev = settings.get_profile(profile_name("dev"))
+    assert isinstance(dev.database, DirectoryBasedExampleDatabase)
 
 
 def _local_redis() -> str | None:

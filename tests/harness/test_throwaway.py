@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from properties.harness import HarnessError
-from properties.harness import throwaway as throwaway_module
-from properties.harness.throwaway import start_throwaway_server
+from schemafuzz.harness import HarnessError
+from schemafuzz.harness import throwaway as throwaway_module
+from schemafuzz.harness.throwaway import start_throwaway_server
 
 
 def _postmaster_running(base: Path) -> bool:
@@ -44,7 +44,7 @@ def test_starts_with_durability_off_and_stops_clean() -> None:
 
 def test_killed_process_leaves_no_server_or_folder(tmp_path: Path) -> None:
     script = (
-        "from properties.harness.throwaway import start_throwaway_server\n"
+        "from schemafuzz.harness.throwaway import start_throwaway_server\n"
         "import os\n"
         "s = start_throwaway_server()\n"
         "print(s.base, flush=True)\n"
@@ -69,7 +69,7 @@ def test_no_binaries_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> Non
         start_throwaway_server()
     message = str(caught.value)
     assert "apt-get install postgresql" in message
-    assert "[embedded]" in message and "--db-url" in message
+    assert "[embedded]" in message and "--schemafuzz-db-url" in message
 
 
 def test_root_without_unprivileged_account_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from properties.harness import DatabaseFactory
+from schemafuzz.harness import DatabaseFactory
 
 from .conftest import admin_text, run_pytest, suite_databases
 
@@ -35,8 +35,9 @@ def test_each_worker_gets_its_own_copy_of_the_template(
     before = suite_databases(isolated_server.admin_url)
     schema = tmp_path / "schema.sql"
     schema.write_text("CREATE TABLE built_by_template (id int PRIMARY KEY);\n")
-    result = run_pytest(tmp_path, RECORDS_DATABASE, "-n", "2", "--db-url",
-                        admin_text(isolated_server.admin_url), "--schema", f"sql:{schema}")
+    result = run_pytest(tmp_path, RECORDS_DATABASE, "-n", "2", "--schemafuzz-db-url",
+                        admin_text(isolated_server.admin_url),
+                        "--schemafuzz-schema", f"sql:{schema}")
     assert result.returncode == 0, result.stdout + result.stderr
     seen: dict[str, set[str]] = {}
     for record in tmp_path.glob("seen-*"):
@@ -50,9 +51,8 @@ def test_each_worker_gets_its_own_copy_of_the_template(
 
 def test_a_dead_worker_leaves_no_database(tmp_path: Path, isolated_server: DatabaseFactory) -> None:
     before = suite_databases(isolated_server.admin_url)
-    result = run_pytest(tmp_path, KILLS_ITS_WORKER, "-n", "2", "--db-url",
-                        admin_text(isolated_server.admin_url), "--schema", "metadata",
-                        "--models", "sqlmodel")
+    result = run_pytest(tmp_path, KILLS_ITS_WORKER, "-n", "2", "--schemafuzz-db-url",
+                        admin_text(isolated_server.admin_url), "--schemafuzz-schema", "metadata")
     assert result.returncode != 0
     assert "crashed" in result.stdout + result.stderr
     assert suite_databases(isolated_server.admin_url) == before

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from properties.migrations import (
+from schemafuzz.migrations import (
     Difference,
     MigrationRunner,
     compare_schema,

@@ -1,4 +1,5 @@
-"""`pytest properties/test_migrations.py` runs on any Alembic project named by --alembic-ini."""
+"""`pytest properties/test_migrations.py` runs on any Alembic project named by
+--schemafuzz-alembic-ini."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ def _run_suite(tmp_path: Path, pg_server, **replace) -> subprocess.CompletedProc
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(SUITE), "-q", "-rfEs", "-c",
          str(tmp_path / "pytest.ini"),
-         "--rootdir", str(tmp_path), "--db-url", admin, "--models", "throwaway_models",
-         "--alembic-ini", str(project.ini)],
+         "--rootdir", str(tmp_path), "--schemafuzz-db-url", admin,
+         "--schemafuzz-models", "throwaway_models",
+         "--schemafuzz-alembic-ini", str(project.ini)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from properties.migrations import (
+from schemafuzz.migrations import (
     DataLossError,
     DowngradeTraceError,
     MigrationError,

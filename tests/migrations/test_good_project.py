@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from properties.migrations import (
+from schemafuzz.migrations import (
     Catalogue,
     check_data_preservation,
     check_each_revision_round_trip,

@@ -1,4 +1,4 @@
-"""One way to build a project's Alembic Config (``properties.migrations.project_config``): the
+"""One way to build a project's Alembic Config (``schemafuzz.migrations.project_config``): the
 project's paths work from any working directory, in every spelling Alembic has accepted, and a
 project that cannot be loaded is one line naming the file."""
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from properties.migrations import AlembicProjectError, MigrationRunner, project_config
+from schemafuzz.migrations import AlembicProjectError, MigrationRunner, project_config
 
 URL = make_url("postgresql+psycopg2://nobody@127.0.0.1:1/none")
 

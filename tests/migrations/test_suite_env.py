@@ -1,5 +1,5 @@
-"""`--alembic-env suite` (the default): a project's revisions with the suite's env.py (no database
-needed)."""
+"""`--schemafuzz-alembic-env suite` (the default): a project's revisions with the suite's env.py
+(no database needed)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from properties.migrations import SUITE_ENV_DIR, MigrationRunner, parse_alembic_env
+from schemafuzz.migrations import SUITE_ENV_DIR, MigrationRunner, parse_alembic_env
 
 APPS = Path(__file__).resolve().parents[1] / "apps"
 URL = make_url("postgresql+psycopg2://nobody@127.0.0.1:1/none")

@@ -7,10 +7,10 @@ import json
 import sqlalchemy as sa
 from hypothesis import given, settings
 
-from properties.migrations import Catalogue, ParentRef, ReflectedGraphSource, diff_catalogues
-from properties.migrations.catalogue import Column, Constraint, Index
-from properties.migrations.generate import _length_bounds
-from properties.migrations.timing import record_timings
+from schemafuzz.migrations import Catalogue, ParentRef, ReflectedGraphSource, diff_catalogues
+from schemafuzz.migrations.catalogue import Column, Constraint, Index
+from schemafuzz.migrations.generate import _length_bounds
+from schemafuzz.migrations.timing import record_timings
 
 
 def _catalogue(**changes):

@@ -1,4 +1,4 @@
-"""The budget and progress plugin (properties.progress): max_examples shrinks as the budget
+"""The budget and progress plugin (schemafuzz.progress): max_examples shrinks as the budget
 runs out, tests past the budget are skipped naming it, and a progress line appears while long
 tests run, in one process and from the xdist controller. Child runs leave the schemafuzz plugin
 out (``-p no:schemafuzz``): no database is needed here."""
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from properties.progress import Budget, format_progress, parse_budget
+from schemafuzz.progress import Budget, format_progress, parse_budget
 
 SIX_SLOW_PROPERTIES = """
 import time, pytest
@@ -73,7 +73,7 @@ def _run(tmp_path: Path, source: str, *args: str, **env: str
     began = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "test_child.py", "-q", "-rs", "-p", "no:cacheprovider",
-         "-p", "no:schemafuzz", "-p", "properties.progress", "--rootdir", str(tmp_path),
+         "-p", "no:schemafuzz", "-p", "schemafuzz.progress", "--rootdir", str(tmp_path),
          "--junitxml", "junit.xml", *args],
         cwd=tmp_path, capture_output=True, text=True, timeout=120, env=child_env,
     )

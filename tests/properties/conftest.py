@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from bench import _schema_variants as variants
 from bench._schema_variants import REPO, broken_dump, copy_models_with, run_properties
-from properties.harness import DatabaseFactory
+from schemafuzz.harness import DatabaseFactory
 
 __all__ = ["REPO", "broken_dump", "copy_models_with", "run_properties"]
 

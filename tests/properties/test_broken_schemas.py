@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from properties.harness import DatabaseFactory
+from schemafuzz.harness import DatabaseFactory
 
 from .conftest import REPO, broken_dump, copy_models_with, run_properties
 
@@ -60,7 +60,7 @@ def test_the_unbroken_schema_passes_every_selection(
     schema = broken_dump(tmp_path, reference_dump, "-- nothing broken")
     for _, _, path, selection, _ in BROKEN:
         result = run_properties(tmp_path, pg_server, path, "-k", selection,
-                                "--schema", f"sql:{schema}")
+                                "--schemafuzz-schema", f"sql:{schema}")
         assert result.returncode == 0, f"{path} -k {selection!r}:\n{_output(result)[-3000:]}"
 
 
@@ -71,7 +71,7 @@ def test_broken_schema_is_caught_with_a_finding(
         path: str, selection: str, finding: str) -> None:
     schema = broken_dump(tmp_path, reference_dump, alteration)
     result = run_properties(tmp_path, pg_server, path, "-k", selection,
-                            "--schema", f"sql:{schema}")
+                            "--schemafuzz-schema", f"sql:{schema}")
     output = _output(result)
     assert result.returncode == 1, output[-3000:]
     assert finding in output, output[-3000:]
@@ -80,8 +80,8 @@ def test_broken_schema_is_caught_with_a_finding(
 
 def test_passive_deletes_removed_is_caught(tmp_path: Path, pg_server: DatabaseFactory) -> None:
     models = copy_models_with(tmp_path, '"passive_deletes": True', '"passive_deletes": False')
-    result = run_properties(tmp_path, pg_server, FOREIGN_KEYS, "--models", models,
-                            "--schema", "metadata")
+    result = run_properties(tmp_path, pg_server, FOREIGN_KEYS, "--schemafuzz-models", models,
+                            "--schemafuzz-schema", "metadata")
     output = _output(result)
     assert result.returncode == 1, output[-3000:]
     assert "set passive_deletes=True" in output, output[-3000:]

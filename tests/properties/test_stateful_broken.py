@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from properties.harness import DatabaseFactory
+from schemafuzz.harness import DatabaseFactory
 
 from .conftest import REPO, broken_dump, run_properties
 
@@ -53,7 +53,7 @@ def shortest_program(output: str) -> str:
 def test_the_unbroken_schema_passes(tmp_path: Path, pg_server: DatabaseFactory,
                                     reference_dump: str) -> None:
     schema = broken_dump(tmp_path, reference_dump, "-- nothing broken")
-    result = run_properties(tmp_path, pg_server, STATEFUL, "--schema", f"sql:{schema}",
+    result = run_properties(tmp_path, pg_server, STATEFUL, "--schemafuzz-schema", f"sql:{schema}",
                             timeout=120)
     assert result.returncode == 0, _output(result)[-3000:]
     assert "2 passed" in result.stdout, _output(result)[-3000:]
@@ -68,7 +68,8 @@ def test_broken_schema_fails_the_machine_with_a_finding_and_its_steps(
     # A fixed seed makes the child's run reproducible: unseeded, each bug is caught in most
     # dev-profile runs but not all (30 runs of 20 steps are a short search).
     result = run_properties(tmp_path, pg_server, STATEFUL, "-k", selection,
-                            "--schema", f"sql:{schema}", "--hypothesis-seed=0", timeout=120)
+                            "--schemafuzz-schema", f"sql:{schema}", "--hypothesis-seed=0",
+                            timeout=120)
     output = _output(result)
     assert result.returncode == 1, output[-3000:]
     assert finding in output, output[-3000:]

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from backend.app.models import metadata as backend_metadata
-from properties.report import Ledger
-from properties.report.criteria import CRITERIA, measuring
-from properties.report.erd import draw_erd
-from properties.report.validation import (
+from schemafuzz.report import Ledger
+from schemafuzz.report.criteria import CRITERIA, measuring
+from schemafuzz.report.erd import draw_erd
+from schemafuzz.report.validation import (
     validation_summary_lines,
     verdicts,
     write_validation_report,
@@ -68,7 +68,7 @@ def test_report_lists_every_criterion_coverage_and_diagram(tmp_path: Path) -> No
 def test_without_models_the_report_is_still_written(tmp_path: Path) -> None:
     md, _ = write_validation_report(Ledger(), None, tmp_path)
     text = md.read_text()
-    assert "0 pass, 0 FAIL, 10 not measured" in text
+    assert "0 pass, 0 FAIL, 10 not measured, 0 not applicable" in text
     assert "No diagram: the models could not be imported." in text
 
 
@@ -85,7 +85,7 @@ def test_diagram_names_enum_labels_and_png_needs_graphviz(tmp_path: Path,
 
 def test_summary_lines_name_failures_and_unmeasured() -> None:
     lines = validation_summary_lines(_ledger())
-    assert lines[0] == "success criteria: 1 pass, 1 FAIL, 8 not measured"
+    assert lines[0] == "success criteria: 1 pass, 1 FAIL, 8 not measured, 0 not applicable"
     assert "  SC-009 FAIL: Seq Scan on tasks" in lines
     assert any(line.startswith("  SC-001 not measured") for line in lines)
 

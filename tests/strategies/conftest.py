@@ -14,7 +14,7 @@ from backend.app import models as backend_models
 
 from . import models_enums, models_numeric
 
-# Default per-test budget; raise with SCHEMAFUZZ_PROFILE / --hypothesis-profile for depth.
+# Default per-test budget; raise with SCHEMAFUZZ_PROFILE / --schemafuzz-profile for depth.
 FAST = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                        HealthCheck.large_base_example, HealthCheck.data_too_large,

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import given
 
-import strategies as S
+from schemafuzz import strategies as S
 
 from .conftest import examples
 

@@ -8,9 +8,9 @@ from hypothesis import given
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-import strategies as S
-from strategies import Kind, Layer
-from strategies._checks import UnrecognisedCheck, hints, parse, passes
+from schemafuzz import strategies as S
+from schemafuzz.strategies import Kind, Layer
+from schemafuzz.strategies._checks import UnrecognisedCheck, hints, parse, passes
 
 from .conftest import examples
 

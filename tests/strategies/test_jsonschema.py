@@ -11,7 +11,7 @@ from hypothesis import given
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-import strategies as S
+from schemafuzz import strategies as S
 
 from .conftest import examples
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-import strategies as S
+from schemafuzz import strategies as S
 
 from .conftest import ALL_MODELS, examples
 

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import event, given, settings
 
-import strategies as S
-from strategies import Layer, Violation
+from schemafuzz import strategies as S
+from schemafuzz.strategies import Layer, Violation
 
 from .conftest import ALL_MODELS, examples
 

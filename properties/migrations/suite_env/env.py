@@ -1,12 +1,13 @@
-"""The suite's own Alembic environment (``--alembic-env suite``).
+"""The suite's own Alembic environment (``--schemafuzz-alembic-env suite``).
 
 Runs another project's revisions without that project's env.py, which may need settings the
 suite cannot know (a secrets file, a URL variable, an app factory). Alembic's ``script_location``
 points here and ``version_locations`` at the project's versions folders
-(:func:`properties.migrations.environment.use_suite_env`); this env.py takes:
+(:func:`schemafuzz.migrations.environment.use_suite_env`); this env.py takes:
 
 - the connection from ``config.attributes["connection"]`` (the suite always supplies one);
-- ``target_metadata`` from ``config.attributes["target_metadata"]`` (the ``--models`` metadata);
+- ``target_metadata`` from ``config.attributes["target_metadata"]`` (the ``--schemafuzz-models``
+metadata);
 - Alembic's defaults for everything else (``alembic_version`` in the default schema), with type
   and server-default comparison on, as ``alembic check`` should run.
 
@@ -35,7 +36,8 @@ def _run_online() -> None:
     connection = config.attributes.get("connection")
     if not isinstance(connection, Connection):
         raise CommandError(
-            "the schemafuzz suite environment (--alembic-env suite) runs migrations only on "
+            "the schemafuzz suite environment (--schemafuzz-alembic-env suite) runs migrations "
+            "only on "
             "the connection the suite passes in config.attributes['connection']; run your "
             "project's own alembic commands with its own env.py"
         )

@@ -1,7 +1,7 @@
 """The library's env.py, as an application would write it: the URL comes from the app's own
 setting ``LIBRARY_DATABASE_URL`` and the migrations run on an engine made here (it ignores a
 connection handed in by a caller). The suite cannot know that setting: it runs these revisions
-with ``--alembic-env suite``."""
+with ``--schemafuzz-alembic-env suite``."""
 
 import os
 

@@ -1,0 +1,84 @@
+"""The ``schemafuzz`` command: the built-in properties for people who do not live in pytest.
+
+    schemafuzz --models app.models [--alembic-ini PATH] [--schema HOW] [--db-url URL]
+               [--alembic-env suite|project] [--profile NAME] [-- PYTEST ARGS]
+
+It runs pytest on the installed properties only (not the project's own tests), from the working
+directory, with the ``[tool.schemafuzz]`` table of ./pyproject.toml and these options on top.
+Exit status: 0 when the schema holds, 1 on findings, 2 on a usage error or a run that could not
+reach a verdict (interrupted, nothing collected, pytest's own failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import pytest
+
+from .collection import PACKAGE_DIR
+from .configuration import OPTIONS
+
+__all__ = ["main"]
+
+_HOLDS, _FINDINGS, _USAGE = 0, 1, 2
+
+_HELP = {
+    "models": "module that defines the SQLModel table models (models in [tool.schemafuzz])",
+    "alembic_ini": "the project's alembic.ini; without one the migration properties are skipped",
+    "alembic_env": "which env.py runs the revisions: suite (default) or project",
+    "schema": "how the schema under test is built: migrations (default with an Alembic "
+              "project), metadata (create_all) or sql:PATH (e.g. a pg_dump --schema-only)",
+    "db_url": "a PostgreSQL server to use; schemafuzz creates and drops its own database there "
+              "(default: $SCHEMAFUZZ_DATABASE_URL, else a throwaway server it starts)",
+    "profile": "Hypothesis profile: dev (default), ci (default when CI is set) or nightly",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="schemafuzz",
+        description="Check that PostgreSQL enforces what your SQLModel models say: every value "
+        "the models accept is stored and reads back equal, every value they refuse is refused "
+        "by the database. Settings not given here come from [tool.schemafuzz] of "
+        "./pyproject.toml.",
+        epilog="Arguments after -- go to pytest (e.g. -- -x -k constraints, or -- -n auto "
+        "with pytest-xdist). Exit status: 0 the schema holds, 1 findings, 2 usage error or no "
+        "verdict.")
+    for key, option in OPTIONS.items():
+        flag = "--" + key.replace("_", "-")
+        parser.add_argument(flag, dest=key, metavar=key.split("_")[-1].upper(), help=_HELP[key])
+        del option  # the pytest option each one becomes: OPTIONS[key]
+    return parser
+
+
+def pytest_arguments(argv: Sequence[str]) -> list[str]:
+    """The pytest command line for ``schemafuzz ARGV``. Raises SystemExit(2) with argparse's
+    usage message for arguments it does not know (``--help`` exits 0)."""
+    args = list(argv)
+    passthrough: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        args, passthrough = args[:cut], args[cut + 1:]
+    parsed = _parser().parse_args(args)
+    words = ["--schemafuzz", str(PACKAGE_DIR), "--rootdir", "."]
+    for key, option in OPTIONS.items():
+        value = getattr(parsed, key)
+        if value is not None:
+            words += [option, value]
+    return [*words, *passthrough]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the properties; return the exit status described in the module docstring."""
+    code = pytest.main(pytest_arguments(sys.argv[1:] if argv is None else argv))
+    if code == pytest.ExitCode.OK:
+        return _HOLDS
+    if code == pytest.ExitCode.TESTS_FAILED:
+        return _FINDINGS
+    return _USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""The fixtures that give every property a real PostgreSQL with the schema under test,
+registered only in runs where schemafuzz is active:
+
+- ``pg_server`` (session): a ``DatabaseFactory`` (``create_database()``, ``drop_database(url)``,
+  ``admin_url``) on the throwaway server, or on the ``--schemafuzz-db-url`` server.
+- ``fresh_db_url`` (function): URL of a new empty database, dropped after the test.
+- ``models_module`` / ``target_metadata`` / ``alembic_ini`` / ``schema_spec`` (session): what
+  is under test (:class:`schemafuzz.subject.UnderTest`).
+- ``schema_db_url`` / ``schema_engine`` (session): a database holding the schema under test.
+- ``db`` (function): a ``Sandbox`` on ``schema_engine``; rolled back after the test, and after
+  every Hypothesis example when the test is a ``@given`` test.
+- ``coverage_ledger`` (session) and ``tallies`` (function): what the reports are made of.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+
+from .blocking import UPGRADE_FROM_EMPTY, blocker
+from .harness import (
+    DatabaseFactory,
+    HarnessError,
+    Provisioned,
+    Sandbox,
+    SchemaSpec,
+    build_schema,
+    guard,
+    provision,
+)
+from .harness.schema import MigrationsBlocked
+from .report import Ledger
+from .subject import UnderTest, under_test_of
+
+if TYPE_CHECKING:  # imported by the fixture: it loads the strategies, too slow for start-up
+    from .checks import Tallies
+
+__all__ = ["LEDGER_KEY", "PROVISIONED_KEY", "build_schema_database", "close_provisioned",
+           "setup_errors_end_the_run", "worker_share"]
+
+PROVISIONED_KEY = pytest.StashKey[Provisioned]()
+LEDGER_KEY = pytest.StashKey[Ledger]()
+DESCRIPTION_KEY = pytest.StashKey[tuple[str | None, list[str]]]()
+
+
+def _abort(error: HarnessError) -> NoReturn:
+    refused = guard.refusals()
+    message = refused[0] if refused else str(error)
+    pytest.exit(f"schemafuzz: {message}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@contextmanager
+def setup_errors_end_the_run() -> Iterator[None]:
+    """Turn a HarnessError into one clean line that ends the run (no traceback per test)."""
+    try:
+        yield
+    except HarnessError as error:
+        _abort(error)
+
+
+def worker_share(config: pytest.Config) -> dict[str, str] | None:
+    """What the xdist controller shares with this worker, or None outside a worker."""
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput.get("schemafuzz") if workerinput else None
+
+
+def close_provisioned(config: pytest.Config) -> None:
+    """Drop the run's databases and stop its throwaway server, if this process holds them."""
+    provisioned = config.stash.get(PROVISIONED_KEY, None)
+    if provisioned is None:
+        return
+    del config.stash[PROVISIONED_KEY]
+    config.stash[DESCRIPTION_KEY] = provisioned.description, provisioned.stale_dropped
+    leftovers = provisioned.close()
+    if leftovers:
+        print(f"schemafuzz: could not drop {', '.join(leftovers)}; the next run drops them")
+
+
+def build_schema_database(under_test: UnderTest, factory: DatabaseFactory) -> URL:
+    """Create a database of the run and build the schema under test in it. Raises
+    MigrationsBlocked when the revisions cannot build it, HarnessError for setup problems."""
+    url = factory.create_database()
+    try:
+        build_schema(url, under_test.schema, under_test.metadata, under_test.alembic_ini,
+                     alembic_env=under_test.alembic_env)
+    except HarnessError:
+        factory.drop_database(url)
+        raise
+    return url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Fixture teardown (or the xdist controller's session end) normally closes the server;
+    # this catches runs that ended before either.
+    close_provisioned(config)
+
+
+@pytest.fixture(scope="session")
+def pg_server(pytestconfig: pytest.Config) -> Iterator[DatabaseFactory]:
+    """The server the suite creates its databases on (see module docstring)."""
+    shared = worker_share(pytestconfig)
+    if shared is not None:
+        # An xdist worker: the controller owns the server and drops what a dead worker left.
+        factory = DatabaseFactory(make_url(shared["admin_url"]), run_id=shared["run_id"])
+        try:
+            yield factory
+        finally:
+            factory.drop_all_created()
+        return
+    provisioned = pytestconfig.stash.get(PROVISIONED_KEY, None)
+    if provisioned is None:
+        with setup_errors_end_the_run():
+            provisioned = provision(under_test_of(pytestconfig).db_url)
+        pytestconfig.stash[PROVISIONED_KEY] = provisioned
+    try:
+        yield provisioned.factory
+    finally:
+        close_provisioned(pytestconfig)
+
+
+@pytest.fixture
+def fresh_db_url(pg_server: DatabaseFactory) -> Iterator[URL]:
+    """URL of a new, empty database of the suite's own, dropped after the test."""
+    with setup_errors_end_the_run():
+        url = pg_server.create_database()
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def models_module(pytestconfig: pytest.Config) -> ModuleType:
+    """The module of the models under test, imported."""
+    return under_test_of(pytestconfig).models
+
+
+@pytest.fixture(scope="session")
+def target_metadata(pytestconfig: pytest.Config) -> sa.MetaData:
+    """The models' MetaData: the module's ``metadata`` attribute, else ``SQLModel.metadata``."""
+    return under_test_of(pytestconfig).metadata
+
+
+@pytest.fixture(scope="session")
+def alembic_ini(pytestconfig: pytest.Config) -> Path:
+    """The alembic.ini under test; skips the test when no Alembic project is configured."""
+    ini = under_test_of(pytestconfig).alembic_ini
+    if ini is None:
+        pytest.skip("no Alembic project configured (alembic_ini in [tool.schemafuzz], or "
+                    "--schemafuzz-alembic-ini)")
+    return ini
+
+
+@pytest.fixture(scope="session")
+def schema_spec(pytestconfig: pytest.Config) -> SchemaSpec:
+    """How the schema under test is built."""
+    return under_test_of(pytestconfig).schema
+
+
+@pytest.fixture(scope="session")
+def _schema_build(pytestconfig: pytest.Config, pg_server: DatabaseFactory
+                  ) -> Iterator[URL | None]:
+    """The database holding the schema under test, or None when the project's revisions could
+    not build it (the finding is then the run's ``upgrade from empty`` blocker)."""
+    shared = worker_share(pytestconfig)
+    url: URL | None = None
+    with setup_errors_end_the_run():
+        if shared is not None and shared["blocked"]:
+            blocker(pytestconfig, UPGRADE_FROM_EMPTY, shared["blocked"])
+        elif shared is not None:
+            url = pg_server.create_database(template=shared["template"])
+        else:
+            try:
+                url = build_schema_database(under_test_of(pytestconfig), pg_server)
+            except MigrationsBlocked as finding:
+                blocker(pytestconfig, UPGRADE_FROM_EMPTY, str(finding))
+    try:
+        yield url
+    finally:
+        if url is not None:
+            pg_server.drop_database(url)
+
+
+@pytest.fixture
+def schema_db_url(request: pytest.FixtureRequest, _schema_build: URL | None) -> URL:
+    """URL of a database of the suite's own where the schema under test has been built (under
+    pytest-xdist: a copy of the template the controller built once). When the project's
+    revisions cannot build it, the first test needing it fails with that finding and the others
+    are skipped as blocked by it."""
+    if _schema_build is None:
+        found = blocker(request.config, UPGRADE_FROM_EMPTY)
+        assert found is not None
+        found.stop(request.node.nodeid)
+    return _schema_build
+
+
+@pytest.fixture(scope="session")
+def _schema_engine(_schema_build: URL | None) -> Iterator[sa.Engine | None]:
+    if _schema_build is None:
+        yield None
+        return
+    engine = sa.create_engine(_schema_build, pool_size=5, max_overflow=10)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def schema_engine(schema_db_url: URL, _schema_engine: sa.Engine | None) -> sa.Engine:
+    """An engine on the schema-under-test database (one for the session, disposed at its end)."""
+    assert _schema_engine is not None  # schema_db_url has stopped the test otherwise
+    return _schema_engine
+
+
+@pytest.fixture
+def db(schema_engine: sa.Engine) -> Iterator[Sandbox]:
+    """A sandbox on the schema under test, rolled back after the test (and each example)."""
+    sandbox = Sandbox(schema_engine)
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
+@pytest.fixture(scope="session")
+def coverage_ledger(pytestconfig: pytest.Config) -> Ledger:
+    """The run's constraint-coverage ledger; properties declare constraints and count the
+    examples that exercised them. Written to ``.schemafuzz/coverage.{md,json}`` at the end."""
+    if LEDGER_KEY not in pytestconfig.stash:
+        pytestconfig.stash[LEDGER_KEY] = Ledger()
+    return pytestconfig.stash[LEDGER_KEY]
+
+
+@pytest.fixture
+def tallies(request: pytest.FixtureRequest, coverage_ledger: Ledger) -> Iterator[Tallies]:
+    """Per-criterion counts for this test; each criterion counted becomes one measurement
+    (SC-002, SC-007, SC-008, ...) in the validation report when the test ends."""
+    from .checks import Tallies
+
+    counts = Tallies()
+    yield counts
+    for criterion, tally in counts.items():
+        coverage_ledger.measure(criterion, passed=tally.ok, figure=tally.figure(),
+                                measured_by=request.node.nodeid)
+
+
+def _per_example(inner: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(inner)
+    def run_in_savepoint(*args: Any, **kwargs: Any) -> Any:
+        sandbox = kwargs.get("db")
+        if not isinstance(sandbox, Sandbox):
+            return inner(*args, **kwargs)
+        with sandbox.example():
+            return inner(*args, **kwargs)
+
+    run_in_savepoint._schemafuzz_per_example = True  # type: ignore[attr-defined]
+    return run_in_savepoint
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    # Hypothesis lets plugins replace `test.hypothesis.inner_test` (it is how async plugins hook
+    # in); wrapping it gives each example of a `db`-using test its own savepoint.
+    handle = getattr(getattr(item, "obj", None), "hypothesis", None)
+    if handle is None or "db" not in getattr(item, "fixturenames", ()):
+        return
+    inner = getattr(handle, "inner_test", None)
+    if inner is not None and not getattr(inner, "_schemafuzz_per_example", False):
+        handle.inner_test = _per_example(inner)

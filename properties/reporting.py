@@ -1,0 +1,80 @@
+"""At the end of a run: merge the coverage ledgers (one per xdist worker), write the coverage
+and validation reports under ``.schemafuzz/`` of the rootdir, and print their summary.
+
+A run that ended on a usage error never gets here (its configuration was refused in
+``pytest_configure``), so it writes no report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .fixtures import DESCRIPTION_KEY, LEDGER_KEY, PROVISIONED_KEY, worker_share
+from .harness import guard
+from .report import Ledger, summary_lines, write_reports
+from .report.validation import validation_summary_lines, write_validation_report
+from .subject import under_test_of
+from .xdist_control import RUN_ID_KEY
+
+__all__: list[str] = []
+
+_REPORT_KEY = pytest.StashKey[list[str]]()
+
+
+def _parts_folder(config: pytest.Config) -> Path:
+    return config.rootpath / ".schemafuzz" / "parts"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    ledger = config.stash.get(LEDGER_KEY, None)
+    shared = worker_share(config)
+    if shared is not None:  # an xdist worker hands its part to the controller
+        if ledger is not None:
+            worker = getattr(config, "workerinput", {}).get("workerid", "worker")
+            ledger.dump(_parts_folder(config) / f"{shared['run_id']}-{worker}.json")
+        return
+    run_id = config.stash.get(RUN_ID_KEY, None)
+    parts = sorted(_parts_folder(config).glob(f"{run_id}-*.json")) if run_id else []
+    if (ledger is None or not (ledger.entries or ledger.measurements)) and not parts:
+        return
+    merged = Ledger()
+    if ledger is not None:
+        merged.merge(ledger)
+    for part in parts:
+        merged.merge(Ledger.load(part))
+        part.unlink()
+    if under_test_of(config).alembic_ini is None:
+        for criterion in ("SC-005", "SC-010"):
+            merged.not_applicable(criterion, "no Alembic project configured")
+    md, js = write_reports(merged, config.rootpath / ".schemafuzz")
+    lines = [*summary_lines(merged), f"report: {md} and {js.name}"]
+    try:
+        vmd, vjs = write_validation_report(merged, under_test_of(config).metadata,
+                                           config.rootpath / ".schemafuzz")
+        lines += [*validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}"]
+    except Exception as error:  # the session must end cleanly whatever the report does
+        lines.append(f"validation report not written: {error}")
+    config.stash[_REPORT_KEY] = lines
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    provisioned = config.stash.get(PROVISIONED_KEY, None)
+    description, stale = (
+        (provisioned.description, provisioned.stale_dropped) if provisioned is not None
+        else config.stash.get(DESCRIPTION_KEY, (None, []))
+    )
+    if description is None:
+        return
+    terminalreporter.write_sep("-", "schemafuzz")
+    terminalreporter.write_line(f"server: {description}")
+    if stale:
+        terminalreporter.write_line(f"dropped stale databases of crashed runs: {', '.join(stale)}")
+    for line in guard.refusals():
+        terminalreporter.write_line(f"connection guard refused: {line}")
+    for line in config.stash.get(_REPORT_KEY, []):
+        terminalreporter.write_line(line)

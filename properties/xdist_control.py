@@ -1,0 +1,89 @@
+"""pytest-xdist: one server and one schema build for all workers.
+
+The controller starts the server and builds a template database once, before the workers
+start; each worker copies the template (``CREATE DATABASE ... TEMPLATE``), which is much faster
+than migrating per worker. The controller drops every database of the run at the end, so a
+worker that dies leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from .fixtures import (
+    PROVISIONED_KEY,
+    build_schema_database,
+    close_provisioned,
+    setup_errors_end_the_run,
+    worker_share,
+)
+from .harness import guard, provision
+from .harness.schema import MigrationsBlocked
+from .subject import under_test_of
+
+__all__ = ["RUN_ID_KEY", "permit_shared_server", "register"]
+
+RUN_ID_KEY = pytest.StashKey[str]()  # set in the controller: whose report parts to merge
+
+
+def permit_shared_server(config: pytest.Config) -> None:
+    """In an xdist worker: allow the server the controller provisioned (no-op elsewhere)."""
+    share = worker_share(config)
+    if share is None:
+        return
+    admin = make_url(share["admin_url"])
+    if share.get("owned"):
+        guard.permit_server(admin)
+    else:
+        guard.permit_database(admin)
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return (getattr(config, "workerinput", None) is None
+            and bool(config.getoption("numprocesses", default=None))
+            and config.pluginmanager.has_plugin("dsession"))
+
+
+def register(config: pytest.Config) -> None:
+    """Register the controller's hooks when pytest-xdist is installed."""
+    if config.pluginmanager.has_plugin("xdist"):
+        config.pluginmanager.register(_Controller(config), "schemafuzz.xdist_control")
+
+
+class _Controller:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.share: dict[str, str] | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if not _is_controller(self.config):
+            return
+        under_test = under_test_of(self.config)
+        with setup_errors_end_the_run():
+            provisioned = provision(under_test.db_url)
+            self.config.stash[PROVISIONED_KEY] = provisioned
+            try:
+                template = str(build_schema_database(under_test, provisioned.factory).database)
+                blocked = ""
+            except MigrationsBlocked as finding:
+                template, blocked = "", str(finding)
+        self.config.stash[RUN_ID_KEY] = provisioned.factory.run_id
+        self.share = {
+            "admin_url": provisioned.factory.admin_url.render_as_string(hide_password=False),
+            "run_id": provisioned.factory.run_id,
+            "template": template,
+            "blocked": blocked,
+            "owned": "yes" if provisioned.throwaway is not None else "",
+        }
+
+    def pytest_configure_node(self, node: Any) -> None:
+        if self.share is not None:
+            node.workerinput["schemafuzz"] = self.share
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.share is not None:
+            close_provisioned(self.config)

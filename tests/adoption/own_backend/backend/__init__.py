@@ -1,0 +1,1 @@
+"""The notes service's backend (a user's own package named `backend`)."""
