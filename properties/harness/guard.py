@@ -162,12 +162,25 @@ def _is_pass_through(filename: str) -> bool:
     return False
 
 
+def _outwards(frame: FrameType | None) -> Iterator[FrameType]:
+    """``frame`` and its callers, outermost last. SQLAlchemy's async engines run the blocking
+    part (the pool, the do_connect event) in a greenlet of their own, whose stack ends where it
+    was started: the walk goes on in the greenlet that started it (the caller's coroutine)."""
+    greenlets = sys.modules.get("greenlet")
+    current = greenlets.getcurrent() if greenlets is not None else None
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
+        while frame is None and current is not None and current.parent is not None:
+            current = current.parent
+            frame = current.gr_frame
+
+
 def _caller(frame: FrameType | None) -> tuple[str, int] | None:
     """File and line of the innermost frame that asked for the connection."""
-    while frame is not None:
-        if not _is_pass_through(frame.f_code.co_filename):
-            return frame.f_code.co_filename, frame.f_lineno
-        frame = frame.f_back
+    for outer in _outwards(frame):
+        if not _is_pass_through(outer.f_code.co_filename):
+            return outer.f_code.co_filename, outer.f_lineno
     return None
 
 
@@ -181,10 +194,9 @@ def _show(path: str) -> str:
 def _env_frame(frame: FrameType | None) -> tuple[str, int] | None:
     """The frame of the project's env.py that is running now, if one is on the stack."""
     envs = {str(path) for path in _STATE.project_envs}
-    while frame is not None and envs:
-        if frame.f_code.co_filename in envs:
-            return frame.f_code.co_filename, frame.f_lineno
-        frame = frame.f_back
+    for outer in _outwards(frame if envs else None):
+        if outer.f_code.co_filename in envs:
+            return outer.f_code.co_filename, outer.f_lineno
     return None
 
 
