@@ -33,8 +33,8 @@ from schemafuzz.findings import Finding
 from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.report import Ledger
 from schemafuzz.strategies import Constraint, Kind, graphs, violations
-from schemafuzz.targets import Violable, fills_when_none
 from schemafuzz.subject import table_models
+from schemafuzz.targets import Violable, fills_when_none
 
 pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedConstraintWarning")
 
