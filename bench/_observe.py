@@ -58,7 +58,7 @@ class Observer:
         @functools.wraps(inner)
         def counted(*args: Any, **kwargs: Any) -> Any:
             counts["calls"] += 1
-            self._time_database(counts, kwargs.get("db"))
+            self._time_database(counts, kwargs.get("schemafuzz_db"))
             began = time.perf_counter()
             self._inside = True
             try:
@@ -73,7 +73,7 @@ class Observer:
             finally:
                 self._inside = False
                 counts["seconds"] += time.perf_counter() - began
-                self._keep_statements(nodeid, kwargs.get("db"))
+                self._keep_statements(nodeid, kwargs.get("schemafuzz_db"))
 
         return counted
 

@@ -1,15 +1,19 @@
 """The fixtures that give every property a real PostgreSQL with the schema under test,
-registered only in runs where schemafuzz is active:
+registered only in runs where schemafuzz is active, each named ``schemafuzz_*`` so none takes
+the name of a project's own fixture:
 
-- ``pg_server`` (session): a ``DatabaseFactory`` (``create_database()``, ``drop_database(url)``,
-  ``admin_url``) on the throwaway server, or on the ``--schemafuzz-db-url`` server.
-- ``fresh_db_url`` (function): URL of a new empty database, dropped after the test.
-- ``models_module`` / ``target_metadata`` / ``alembic_ini`` / ``schema_spec`` (session): what
-  is under test (:class:`schemafuzz.subject.UnderTest`).
-- ``schema_db_url`` / ``schema_engine`` (session): a database holding the schema under test.
-- ``db`` (function): a ``Sandbox`` on ``schema_engine``; rolled back after the test, and after
-  every Hypothesis example when the test is a ``@given`` test.
-- ``coverage_ledger`` (session) and ``tallies`` (function): what the reports are made of.
+- ``schemafuzz_server`` (session): a ``DatabaseFactory`` (``create_database()``,
+  ``drop_database(url)``, ``admin_url``) on the throwaway server, or on the
+  ``--schemafuzz-db-url`` server.
+- ``schemafuzz_fresh_db_url`` (function): URL of a new empty database, dropped after the test.
+- ``schemafuzz_models`` / ``schemafuzz_metadata`` / ``schemafuzz_alembic_ini`` /
+  ``schemafuzz_schema_spec`` (session): what is under test (:class:`schemafuzz.subject.UnderTest`).
+- ``schemafuzz_schema_db_url`` / ``schemafuzz_schema_engine``: a database holding the schema
+  under test (one for the session).
+- ``schemafuzz_db`` (function): a ``Sandbox`` on ``schemafuzz_schema_engine``; rolled back after
+  the test, and after every Hypothesis example when the test is a ``@given`` test.
+- ``schemafuzz_ledger`` (session) and ``schemafuzz_tallies`` (function): what the reports are
+  made of.
 """
 
 from __future__ import annotations
@@ -104,7 +108,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server(pytestconfig: pytest.Config) -> Iterator[DatabaseFactory]:
+def schemafuzz_server(pytestconfig: pytest.Config) -> Iterator[DatabaseFactory]:
     """The server the suite creates its databases on (see module docstring)."""
     shared = worker_share(pytestconfig)
     if shared is not None:
@@ -127,30 +131,30 @@ def pg_server(pytestconfig: pytest.Config) -> Iterator[DatabaseFactory]:
 
 
 @pytest.fixture
-def fresh_db_url(pg_server: DatabaseFactory) -> Iterator[URL]:
+def schemafuzz_fresh_db_url(schemafuzz_server: DatabaseFactory) -> Iterator[URL]:
     """URL of a new, empty database of the suite's own, dropped after the test."""
     with setup_errors_end_the_run():
-        url = pg_server.create_database()
+        url = schemafuzz_server.create_database()
     try:
         yield url
     finally:
-        pg_server.drop_database(url)
+        schemafuzz_server.drop_database(url)
 
 
 @pytest.fixture(scope="session")
-def models_module(pytestconfig: pytest.Config) -> ModuleType:
+def schemafuzz_models(pytestconfig: pytest.Config) -> ModuleType:
     """The module of the models under test, imported."""
     return under_test_of(pytestconfig).models
 
 
 @pytest.fixture(scope="session")
-def target_metadata(pytestconfig: pytest.Config) -> sa.MetaData:
+def schemafuzz_metadata(pytestconfig: pytest.Config) -> sa.MetaData:
     """The models' MetaData: the module's ``metadata`` attribute, else ``SQLModel.metadata``."""
     return under_test_of(pytestconfig).metadata
 
 
 @pytest.fixture(scope="session")
-def alembic_ini(pytestconfig: pytest.Config) -> Path:
+def schemafuzz_alembic_ini(pytestconfig: pytest.Config) -> Path:
     """The alembic.ini under test; skips the test when no Alembic project is configured."""
     ini = under_test_of(pytestconfig).alembic_ini
     if ini is None:
@@ -160,13 +164,13 @@ def alembic_ini(pytestconfig: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def schema_spec(pytestconfig: pytest.Config) -> SchemaSpec:
+def schemafuzz_schema_spec(pytestconfig: pytest.Config) -> SchemaSpec:
     """How the schema under test is built."""
     return under_test_of(pytestconfig).schema
 
 
 @pytest.fixture(scope="session")
-def _schema_build(pytestconfig: pytest.Config, pg_server: DatabaseFactory
+def _schemafuzz_schema_build(pytestconfig: pytest.Config, schemafuzz_server: DatabaseFactory
                   ) -> Iterator[URL | None]:
     """The database holding the schema under test, or None when the project's revisions could
     not build it (the finding is then the run's ``upgrade from empty`` blocker)."""
@@ -176,38 +180,39 @@ def _schema_build(pytestconfig: pytest.Config, pg_server: DatabaseFactory
         if shared is not None and shared["blocked"]:
             blocker(pytestconfig, UPGRADE_FROM_EMPTY, shared["blocked"])
         elif shared is not None:
-            url = pg_server.create_database(template=shared["template"])
+            url = schemafuzz_server.create_database(template=shared["template"])
         else:
             try:
-                url = build_schema_database(under_test_of(pytestconfig), pg_server)
+                url = build_schema_database(under_test_of(pytestconfig), schemafuzz_server)
             except MigrationsBlocked as finding:
                 blocker(pytestconfig, UPGRADE_FROM_EMPTY, str(finding))
     try:
         yield url
     finally:
         if url is not None:
-            pg_server.drop_database(url)
+            schemafuzz_server.drop_database(url)
 
 
 @pytest.fixture
-def schema_db_url(request: pytest.FixtureRequest, _schema_build: URL | None) -> URL:
+def schemafuzz_schema_db_url(request: pytest.FixtureRequest,
+                             _schemafuzz_schema_build: URL | None) -> URL:
     """URL of a database of the suite's own where the schema under test has been built (under
     pytest-xdist: a copy of the template the controller built once). When the project's
     revisions cannot build it, the first test needing it fails with that finding and the others
     are skipped as blocked by it."""
-    if _schema_build is None:
+    if _schemafuzz_schema_build is None:
         found = blocker(request.config, UPGRADE_FROM_EMPTY)
         assert found is not None
         found.stop(request.node.nodeid)
-    return _schema_build
+    return _schemafuzz_schema_build
 
 
 @pytest.fixture(scope="session")
-def _schema_engine(_schema_build: URL | None) -> Iterator[sa.Engine | None]:
-    if _schema_build is None:
+def _schemafuzz_schema_engine(_schemafuzz_schema_build: URL | None) -> Iterator[sa.Engine | None]:
+    if _schemafuzz_schema_build is None:
         yield None
         return
-    engine = sa.create_engine(_schema_build, pool_size=5, max_overflow=10)
+    engine = sa.create_engine(_schemafuzz_schema_build, pool_size=5, max_overflow=10)
     try:
         yield engine
     finally:
@@ -215,16 +220,17 @@ def _schema_engine(_schema_build: URL | None) -> Iterator[sa.Engine | None]:
 
 
 @pytest.fixture
-def schema_engine(schema_db_url: URL, _schema_engine: sa.Engine | None) -> sa.Engine:
+def schemafuzz_schema_engine(schemafuzz_schema_db_url: URL,
+                             _schemafuzz_schema_engine: sa.Engine | None) -> sa.Engine:
     """An engine on the schema-under-test database (one for the session, disposed at its end)."""
-    assert _schema_engine is not None  # schema_db_url has stopped the test otherwise
-    return _schema_engine
+    assert _schemafuzz_schema_engine is not None  # schema_db_url has stopped the test otherwise
+    return _schemafuzz_schema_engine
 
 
 @pytest.fixture
-def db(schema_engine: sa.Engine) -> Iterator[Sandbox]:
+def schemafuzz_db(schemafuzz_schema_engine: sa.Engine) -> Iterator[Sandbox]:
     """A sandbox on the schema under test, rolled back after the test (and each example)."""
-    sandbox = Sandbox(schema_engine)
+    sandbox = Sandbox(schemafuzz_schema_engine)
     try:
         yield sandbox
     finally:
@@ -232,7 +238,7 @@ def db(schema_engine: sa.Engine) -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
-def coverage_ledger(pytestconfig: pytest.Config) -> Ledger:
+def schemafuzz_ledger(pytestconfig: pytest.Config) -> Ledger:
     """The run's constraint-coverage ledger; properties declare constraints and count the
     examples that exercised them. Written to ``.schemafuzz/coverage.{md,json}`` at the end."""
     if LEDGER_KEY not in pytestconfig.stash:
@@ -241,7 +247,8 @@ def coverage_ledger(pytestconfig: pytest.Config) -> Ledger:
 
 
 @pytest.fixture
-def tallies(request: pytest.FixtureRequest, coverage_ledger: Ledger) -> Iterator[Tallies]:
+def schemafuzz_tallies(request: pytest.FixtureRequest,
+                       schemafuzz_ledger: Ledger) -> Iterator[Tallies]:
     """Per-criterion counts for this test; each criterion counted becomes one measurement
     (SC-002, SC-007, SC-008, ...) in the validation report when the test ends."""
     from .checks import Tallies
@@ -249,14 +256,14 @@ def tallies(request: pytest.FixtureRequest, coverage_ledger: Ledger) -> Iterator
     counts = Tallies()
     yield counts
     for criterion, tally in counts.items():
-        coverage_ledger.measure(criterion, passed=tally.ok, figure=tally.figure(),
+        schemafuzz_ledger.measure(criterion, passed=tally.ok, figure=tally.figure(),
                                 measured_by=request.node.nodeid)
 
 
 def _per_example(inner: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(inner)
     def run_in_savepoint(*args: Any, **kwargs: Any) -> Any:
-        sandbox = kwargs.get("db")
+        sandbox = kwargs.get("schemafuzz_db")
         if not isinstance(sandbox, Sandbox):
             return inner(*args, **kwargs)
         with sandbox.example():
@@ -269,9 +276,9 @@ def _per_example(inner: Callable[..., Any]) -> Callable[..., Any]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
     # Hypothesis lets plugins replace `test.hypothesis.inner_test` (it is how async plugins hook
-    # in); wrapping it gives each example of a `db`-using test its own savepoint.
+    # in); wrapping it gives each example of a `schemafuzz_db` test its own savepoint.
     handle = getattr(getattr(item, "obj", None), "hypothesis", None)
-    if handle is None or "db" not in getattr(item, "fixturenames", ()):
+    if handle is None or "schemafuzz_db" not in getattr(item, "fixturenames", ()):
         return
     inner = getattr(handle, "inner_test", None)
     if inner is not None and not getattr(inner, "_schemafuzz_per_example", False):

@@ -89,7 +89,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
             report.longrepr = line
         item.session.shouldstop = line
         return report
-    sandbox = getattr(item, "funcargs", {}).get("db")
+    sandbox = getattr(item, "funcargs", {}).get("schemafuzz_db")
     if report.when != "call" or not report.failed or not isinstance(sandbox, Sandbox):
         return report
     statements = sandbox.recorder.failing

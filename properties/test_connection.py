@@ -100,24 +100,24 @@ def _server_ssl_setting(admin_url: URL) -> str:
 
 
 def test_ssl_sessions_through_the_engine_are_encrypted(
-    fresh_db_url: URL, pg_server: DatabaseFactory, pytestconfig: pytest.Config,
-    coverage_ledger: Ledger, request: pytest.FixtureRequest,
+    schemafuzz_fresh_db_url: URL, schemafuzz_server: DatabaseFactory, pytestconfig: pytest.Config,
+    schemafuzz_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
     """A session opened by the backend's engine factory with ``sslmode=require`` is encrypted:
     ``pg_stat_ssl.ssl`` is true for its backend. Against the user's server on this machine
     (``--schemafuzz-db-url``) the state found is reported (SC-004 FAIL when unencrypted) without
     failing the test; the suite's own server and remote servers must be encrypted."""
-    url = _require_ssl(fresh_db_url)
-    with measuring(coverage_ledger, "SC-004", request.node.nodeid) as sc:
+    url = _require_ssl(schemafuzz_fresh_db_url)
+    with measuring(schemafuzz_ledger, "SC-004", request.node.nodeid) as sc:
         engine = _app().create_db_engine(url)
         try:
             with _app().get_session(engine) as session:
                 ssl, version, cipher, bits, pid = session.execute(_SSL_QUERY).one()
         except OperationalError as error:
             reason = _first_line(error)
-            setting = _server_ssl_setting(pg_server.admin_url)
+            setting = _server_ssl_setting(schemafuzz_server.admin_url)
             sc.passed = False
-            sc.figure = (f"sslmode=require refused by {describe_url(pg_server.admin_url)}: "
+            sc.figure = (f"sslmode=require refused by {describe_url(schemafuzz_server.admin_url)}: "
                          f"{reason!r} (server setting ssl={setting})")
         finally:
             engine.dispose()
@@ -126,7 +126,7 @@ def test_ssl_sessions_through_the_engine_are_encrypted(
             sc.figure = (f"pg_stat_ssl.ssl={str(bool(ssl)).lower()} for backend pid {pid} "
                          f"({version}, {cipher}, {bits} bits) through create_db_engine with "
                          f"sslmode={url.query['sslmode']}")
-        local = (fresh_db_url.host or "") in _LOCAL
+        local = (schemafuzz_fresh_db_url.host or "") in _LOCAL
         if not sc.passed and _user_server(pytestconfig) and local:
             warnings.warn(f"SC-004: {sc.figure}", stacklevel=1)
         elif not sc.passed:
@@ -134,12 +134,12 @@ def test_ssl_sessions_through_the_engine_are_encrypted(
 
 
 def test_ssl_require_is_refused_by_a_server_without_ssl(
-    coverage_ledger: Ledger, request: pytest.FixtureRequest,
+    schemafuzz_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
     """``sslmode=require`` against a server with SSL off fails at once with libpq's clear
     error (no silent fallback to plain text); the same server accepts an unencrypted session
     when SSL is not required, which proves the refusal is about SSL alone."""
-    with measuring(coverage_ledger, "SC-004", request.node.nodeid) as sc:
+    with measuring(schemafuzz_ledger, "SC-004", request.node.nodeid) as sc:
         try:
             server = start_throwaway_server(ssl=False)
         except HarnessError as error:
@@ -212,17 +212,17 @@ def _pool_limit() -> int:
 
 
 @pytest.fixture
-def probe_engine(fresh_db_url: URL) -> Iterator[tuple[sa.Engine, URL]]:
+def probe_engine(schemafuzz_fresh_db_url: URL) -> Iterator[tuple[sa.Engine, URL]]:
     """The backend's engine on an empty database of the suite's own, with a ``pool_probe``
     table where sessions commit their work; disposed after the test."""
-    setup = sa.create_engine(fresh_db_url, poolclass=sa.pool.NullPool)
+    setup = sa.create_engine(schemafuzz_fresh_db_url, poolclass=sa.pool.NullPool)
     with setup.begin() as connection:
         connection.exec_driver_sql(
             "CREATE TABLE pool_probe (worker int PRIMARY KEY, pid int NOT NULL)")
     setup.dispose()
-    engine = _app().create_db_engine(fresh_db_url)
+    engine = _app().create_db_engine(schemafuzz_fresh_db_url)
     try:
-        yield engine, fresh_db_url
+        yield engine, schemafuzz_fresh_db_url
     finally:
         engine.dispose()
 
@@ -255,13 +255,13 @@ def _run_sessions(engine: sa.Engine, count: int, hold: float) -> tuple[list[_Out
 
 
 def test_pool_twenty_concurrent_sessions_queue_and_complete(
-    probe_engine: tuple[sa.Engine, URL], coverage_ledger: Ledger,
+    probe_engine: tuple[sa.Engine, URL], schemafuzz_ledger: Ledger,
     request: pytest.FixtureRequest,
 ) -> None:
     """20 sessions at once through the backend's engine (5 + 10 overflow = 15 connections):
     at most 15 hold a connection, the other 5 queue, and all 20 commit without a timeout."""
     engine, url = probe_engine
-    with measuring(coverage_ledger, "SC-006", request.node.nodeid) as sc:
+    with measuring(schemafuzz_ledger, "SC-006", request.node.nodeid) as sc:
         watch = _PoolWatch()
         watch.attach(engine)
         outcomes, wall = _run_sessions(engine, 20, hold=0.5)
@@ -281,19 +281,19 @@ def test_pool_twenty_concurrent_sessions_queue_and_complete(
 
 
 def test_pool_forty_sessions_with_short_timeout_fail_clearly(
-    fresh_db_url: URL, coverage_ledger: Ledger, request: pytest.FixtureRequest,
+    schemafuzz_fresh_db_url: URL, schemafuzz_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
     """40 sessions at once with ``pool_timeout=0.3`` while 15 connections are held for 1.5 s:
     15 complete and the other 25 raise ``sqlalchemy.exc.TimeoutError`` after about 0.3 s —
     a clear error, never a hang."""
-    setup = sa.create_engine(fresh_db_url, poolclass=sa.pool.NullPool)
+    setup = sa.create_engine(schemafuzz_fresh_db_url, poolclass=sa.pool.NullPool)
     with setup.begin() as connection:
         connection.exec_driver_sql(
             "CREATE TABLE pool_probe (worker int PRIMARY KEY, pid int NOT NULL)")
     setup.dispose()
-    engine = _app().create_db_engine(fresh_db_url, pool_timeout=0.3)
+    engine = _app().create_db_engine(schemafuzz_fresh_db_url, pool_timeout=0.3)
     try:
-        with measuring(coverage_ledger, "SC-006", request.node.nodeid) as sc:
+        with measuring(schemafuzz_ledger, "SC-006", request.node.nodeid) as sc:
             outcomes, wall = _run_sessions(engine, 40, hold=1.5)
             timeouts = [o for o in outcomes if isinstance(o.error, PoolTimeoutError)]
             other = [o.error for o in outcomes
@@ -312,20 +312,21 @@ def test_pool_forty_sessions_with_short_timeout_fail_clearly(
 
 
 def test_pool_recovers_after_connections_are_terminated(
-    probe_engine: tuple[sa.Engine, URL], pg_server: DatabaseFactory, coverage_ledger: Ledger,
+    probe_engine: tuple[sa.Engine,
+                        URL], schemafuzz_server: DatabaseFactory, schemafuzz_ledger: Ledger,
     request: pytest.FixtureRequest,
 ) -> None:
     """After ``pg_terminate_backend`` kills every pooled connection, the next checkouts
     succeed on new backends (pre-ping replaces the dead ones); an engine without pre-ping
     hands out a dead connection, which shows pre-ping is what saves it."""
     engine, url = probe_engine
-    with measuring(coverage_ledger, "SC-006", request.node.nodeid) as sc:
+    with measuring(schemafuzz_ledger, "SC-006", request.node.nodeid) as sc:
         careless = _app().create_db_engine(url, pool_pre_ping=False)
         try:
             size = int(_app().POOL_OPTIONS["pool_size"])
             killed = _fill_pool(engine, size)
             careless_pid = _fill_pool(careless, 1)
-            _terminate(pg_server, url, killed | careless_pid)
+            _terminate(schemafuzz_server, url, killed | careless_pid)
             watch = _PoolWatch()
             watch.attach(engine)
             started = time.perf_counter()
@@ -355,9 +356,9 @@ def _fill_pool(engine: sa.Engine, count: int) -> set[int]:
     return pids
 
 
-def _terminate(pg_server: DatabaseFactory, url: URL, pids: set[int]) -> None:
+def _terminate(schemafuzz_server: DatabaseFactory, url: URL, pids: set[int]) -> None:
     """Terminate the given backends of ``url``'s database and wait until they are gone."""
-    admin = sa.create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT",
+    admin = sa.create_engine(schemafuzz_server.admin_url, isolation_level="AUTOCOMMIT",
                              poolclass=sa.pool.NullPool)
     try:
         with admin.connect() as connection:
@@ -378,30 +379,30 @@ _SPREAD_USERS = 200
 _HEAVY_SHARE = 9_000  # tasks of the one heavy user in the concentrated layout
 
 
-def _load(db: Sandbox, heavy: int) -> tuple[list[str], str | None]:
+def _load(schemafuzz_db: Sandbox, heavy: int) -> tuple[list[str], str | None]:
     """Insert users and 10,000 tasks (``heavy`` of them on one user, the rest spread evenly
     over 200 users), then ANALYZE. Returns the light users' ids and the heavy user's id."""
-    db.execute("INSERT INTO users (email) SELECT 'bench-' || g || '@example.com' "
+    schemafuzz_db.execute("INSERT INTO users (email) SELECT 'bench-' || g || '@example.com' "
                "FROM generate_series(0, :n) g", {"n": _SPREAD_USERS})
-    ids = [str(row[0]) for row in db.execute(
+    ids = [str(row[0]) for row in schemafuzz_db.execute(
         "SELECT id FROM users WHERE email LIKE 'bench-%' ORDER BY email").all()]
     heavy_id, light = ids[0], ids[1:]
-    db.execute(
+    schemafuzz_db.execute(
         "INSERT INTO tasks (user_id, title, completed) "
         "SELECT CASE WHEN g < :heavy THEN CAST(:heavy_id AS uuid) "
         "ELSE (CAST(:light AS uuid[]))[1 + g % :n] END, 'task ' || g, g % 3 = 0 "
         "FROM generate_series(0, :total - 1) g",
         {"heavy": heavy, "heavy_id": heavy_id, "light": light, "n": len(light), "total": _TASKS})
-    db.execute("ANALYZE users")
-    db.execute("ANALYZE tasks")
+    schemafuzz_db.execute("ANALYZE users")
+    schemafuzz_db.execute("ANALYZE tasks")
     return light, (heavy_id if heavy else None)
 
 
 _QUERY = "SELECT id, title, completed, created_at FROM tasks WHERE user_id = CAST(:u AS uuid)"
 
 
-def _plan(db: Sandbox, user_id: str) -> dict[str, Any]:
-    row = db.execute("EXPLAIN (FORMAT JSON) " + _QUERY, {"u": user_id}).scalar_one()
+def _plan(schemafuzz_db: Sandbox, user_id: str) -> dict[str, Any]:
+    row = schemafuzz_db.execute("EXPLAIN (FORMAT JSON) " + _QUERY, {"u": user_id}).scalar_one()
     return dict(row[0]["Plan"])
 
 
@@ -422,9 +423,9 @@ def _describe(plan: dict[str, Any], depth: int = 0) -> list[str]:
     return lines
 
 
-def _user_id_indexes(db: Sandbox) -> set[str]:
+def _user_id_indexes(schemafuzz_db: Sandbox) -> set[str]:
     """Names of the indexes on tasks whose first column is user_id."""
-    rows = db.execute(
+    rows = schemafuzz_db.execute(
         "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
         "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
         "WHERE i.indrelid = 'tasks'::regclass AND a.attname = 'user_id'").all()
@@ -438,14 +439,14 @@ def _index_used(plan: dict[str, Any], indexes: set[str]) -> str | None:
     return None
 
 
-def _latency(db: Sandbox, users: list[str], queries: int, expected: int | None) -> str:
+def _latency(schemafuzz_db: Sandbox, users: list[str], queries: int, expected: int | None) -> str:
     """Time ``queries`` user-scoped queries over ``users``; return 'p50 .. ms, p95 .. ms'."""
     rng = random.Random(0)
     seconds: list[float] = []
     for _ in range(queries):
         user = rng.choice(users)
         started = time.perf_counter()
-        rows = db.execute(_QUERY, {"u": user}).all()
+        rows = schemafuzz_db.execute(_QUERY, {"u": user}).all()
         seconds.append(time.perf_counter() - started)
         assert expected is None or len(rows) == expected, (user, len(rows), expected)
     cuts = statistics.quantiles(seconds, n=20, method="inclusive")
@@ -455,7 +456,8 @@ def _latency(db: Sandbox, users: list[str], queries: int, expected: int | None) 
 
 @pytest.mark.parametrize("layout", ["spread", "concentrated"])
 def test_user_scoped_task_query_uses_the_user_id_index(
-    db: Sandbox, target_metadata: sa.MetaData, layout: str, coverage_ledger: Ledger,
+    schemafuzz_db: Sandbox, schemafuzz_metadata: sa.MetaData, layout: str,
+    schemafuzz_ledger: Ledger,
     request: pytest.FixtureRequest,
 ) -> None:
     """With 10,000 tasks (``spread``: 50 per user over 200 users; ``concentrated``: 9,000 on
@@ -465,23 +467,23 @@ def test_user_scoped_task_query_uses_the_user_id_index(
     for 90% of the table a sequential scan is the right plan."""
     nodeid = request.node.nodeid
     heavy = _HEAVY_SHARE if layout == "concentrated" else 0
-    light, heavy_id = _load(db, heavy)
+    light, heavy_id = _load(schemafuzz_db, heavy)
     per_user = (_TASKS - heavy) // len(light)
-    with measuring(coverage_ledger, "SC-003", nodeid) as latency:
+    with measuring(schemafuzz_ledger, "SC-003", nodeid) as latency:
         latency.figure = f"{layout}, {_TASKS:,} tasks: {per_user} tasks/user " + _latency(
-            db, light, 200, per_user)
+            schemafuzz_db, light, 200, per_user)
         if heavy_id is not None:
             latency.figure += (f"; heavy user ({heavy:,} tasks) "
-                               + _latency(db, [heavy_id], 30, heavy))
-    with measuring(coverage_ledger, "SC-009", nodeid) as index_use:
-        indexes = _user_id_indexes(db)
-        plan = _plan(db, light[0])
+                               + _latency(schemafuzz_db, [heavy_id], 30, heavy))
+    with measuring(schemafuzz_ledger, "SC-009", nodeid) as index_use:
+        indexes = _user_id_indexes(schemafuzz_db)
+        plan = _plan(schemafuzz_db, light[0])
         used = _index_used(plan, indexes)
         index_use.figure = (f"{layout}, {_TASKS:,} tasks, {per_user} for the queried user: "
                             + (used or " / ".join(_describe(plan))))
         if heavy_id is not None:
             index_use.figure += (f"; heavy user ({heavy:,} tasks): "
-                                 + " / ".join(_describe(_plan(db, heavy_id))))
+                                 + " / ".join(_describe(_plan(schemafuzz_db, heavy_id))))
         if used is None:
             pytest.fail(
                 f"WHERE user_id = ... on tasks is not served by an index (indexes on tasks "

@@ -40,9 +40,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedCo
 
 
 @pytest.fixture(scope="session")
-def catalogue(models_module: Any, coverage_ledger: Ledger) -> dict[str, list[Constraint]]:
+def catalogue(schemafuzz_models: Any, schemafuzz_ledger: Ledger) -> dict[str, list[Constraint]]:
     """Every constraint of the models under test, declared in the coverage report."""
-    return declare_catalogue(coverage_ledger, list(table_models(models_module)))
+    return declare_catalogue(schemafuzz_ledger, list(table_models(schemafuzz_models)))
 
 
 def _fail(ledger: Ledger, finding: Finding) -> None:
@@ -54,16 +54,16 @@ def _fail(ledger: Ledger, finding: Finding) -> None:
 
 @given(data=st.data())
 def test_valid_rows_are_stored_and_read_back_equal(
-        db: Sandbox, table_model: type[Any], catalogue: dict[str, list[Constraint]],
-        coverage_ledger: Ledger, data: st.DataObject) -> None:
+        schemafuzz_db: Sandbox, table_model: type[Any], catalogue: dict[str, list[Constraint]],
+        schemafuzz_ledger: Ledger, data: st.DataObject) -> None:
     table = table_model.__table__
     rows = data.draw(graphs([table_model], min_rows={table.name: 1}), label="rows")
     for instance in rows:
         row_table = type(instance).__table__
-        sent, outcome = insert_instance(db, instance)
+        sent, outcome = insert_instance(schemafuzz_db, instance)
         if not outcome.stored:
             column = _column_named_by(row_table, outcome)
-            _fail(coverage_ledger, Finding(
+            _fail(schemafuzz_ledger, Finding(
                 row_table.name, column, outcome.constraint_name or f"SQLSTATE {outcome.sqlstate}",
                 ["model"],
                 f"Model.model_validate accepts this row but PostgreSQL refuses it with SQLSTATE "
@@ -71,11 +71,11 @@ def test_valid_rows_are_stored_and_read_back_equal(
                 sent.get(column, sent)))
         assert outcome.row is not None
         for column, value, stored in stored_row_mismatches(row_table, sent, outcome.row):
-            _fail(coverage_ledger, Finding(
+            _fail(schemafuzz_ledger, Finding(
                 row_table.name, column, f"type {row_table.c[column].type}", ["model", "database"],
                 f"stored {stored!r} but {value!r} was sent (not read back equal)", value))
         for constraint in catalogue.get(row_table.name, []):
-            coverage_ledger.count(constraint.table, column_key(constraint), constraint.rule,
+            schemafuzz_ledger.count(constraint.table, column_key(constraint), constraint.rule,
                                   valid=1)
 
 
@@ -116,27 +116,27 @@ def _model_should_refuse(constraint: Constraint, table: Any) -> bool:
 
 @given(data=st.data())
 def test_violations_are_refused_with_their_sqlstate(
-        db: Sandbox, violable: Violable, catalogue: dict[str, list[Constraint]],
-        coverage_ledger: Ledger, tallies: Tallies, data: st.DataObject) -> None:
+        schemafuzz_db: Sandbox, violable: Violable, catalogue: dict[str, list[Constraint]],
+        schemafuzz_ledger: Ledger, schemafuzz_tallies: Tallies, data: st.DataObject) -> None:
     constraint = violable.constraint
-    fk_tally = tallies["SC-002"] if constraint.kind == Kind.FOREIGN_KEY else None
+    fk_tally = schemafuzz_tallies["SC-002"] if constraint.kind == Kind.FOREIGN_KEY else None
     violation = data.draw(violations(violable.model, constraint=constraint), label="violation")
     for setup_table, setup_row in violation.setup:
-        outcome = attempt(db, insert_statement(setup_table, setup_row))
+        outcome = attempt(schemafuzz_db, insert_statement(setup_table, setup_row))
         if not outcome.stored:
-            _fail(coverage_ledger, Finding(
+            _fail(schemafuzz_ledger, Finding(
                 setup_table.name, outcome.column_name or "?",
                 outcome.constraint_name or f"SQLSTATE {outcome.sqlstate}", ["model"],
                 f"a valid parent row was refused: {outcome.message}", setup_row))
     assert violation.sa_table is not None
-    outcome = attempt(db, insert_statement(violation.sa_table, violation.record))
+    outcome = attempt(schemafuzz_db, insert_statement(violation.sa_table, violation.record))
     key = (violation.table, column_key(constraint), constraint.rule)
-    coverage_ledger.count(*key, violations=1)
+    schemafuzz_ledger.count(*key, violations=1)
     if violation.sqlstate is None:
         # A rule only the model enforces: the report shows it as model-only; the model must
         # still refuse the value, or the rule is enforced nowhere.
         if not violation.model_rejects:
-            _fail(coverage_ledger, violation_finding(
+            _fail(schemafuzz_ledger, violation_finding(
                 violation, "neither the model nor the database refuses this value"))
         return
     if fk_tally is not None:
@@ -144,22 +144,23 @@ def test_violations_are_refused_with_their_sqlstate(
         fk_tally.ok = fk_tally.ok and outcome.sqlstate == "23503"
         fk_tally.add("refused with 23503", int(outcome.sqlstate == "23503"))
     if outcome.stored:
-        _fail(coverage_ledger, violation_finding(
+        _fail(schemafuzz_ledger, violation_finding(
             violation, f"breaks {constraint.rule} ({', '.join(layers_of(constraint))}) but "
             f"PostgreSQL stored it (expected SQLSTATE {violation.sqlstate})"))
     if outcome.sqlstate != violation.sqlstate:
-        _fail(coverage_ledger, violation_finding(
+        _fail(schemafuzz_ledger, violation_finding(
             violation, f"PostgreSQL refused it with SQLSTATE {outcome.sqlstate} "
             f"({outcome.message}), expected {violation.sqlstate}"))
     if _model_should_refuse(constraint, violation.sa_table) and not violation.model_rejects:
-        _fail(coverage_ledger, violation_finding(
+        _fail(schemafuzz_ledger, violation_finding(
             violation, f"PostgreSQL refuses it (SQLSTATE {outcome.sqlstate}) but "
             f"Model.model_validate accepts it{_advice(constraint)}"))
 
 
 @given(data=st.data())
 def test_unvalidated_table_instances_are_refused_on_flush(
-        db: Sandbox, db_enforced: Violable, coverage_ledger: Ledger, data: st.DataObject) -> None:
+        schemafuzz_db: Sandbox, db_enforced: Violable, schemafuzz_ledger: Ledger,
+        data: st.DataObject) -> None:
     """SQLModel ``table=True`` models skip validation on construction: an invalid instance
     flushed through the ORM must be refused, by the database or by SQLAlchemy's column types,
     for every rule the database is meant to enforce."""
@@ -170,12 +171,12 @@ def test_unvalidated_table_instances_are_refused_on_flush(
     violation = data.draw(violations(violable.model, constraint=constraint).filter(
         lambda v: v.sqlstate is not None), label="violation")
     for setup_table, setup_row in violation.setup:
-        assume(attempt(db, insert_statement(setup_table, setup_row)).stored)
+        assume(attempt(schemafuzz_db, insert_statement(setup_table, setup_row)).stored)
     mapper = sa.inspect(violable.model)
     by_column = {attr.columns[0].name: attr.key for attr in mapper.column_attrs}
     instance = violable.model(**{by_column[k]: v for k, v in violation.record.items()})
-    session = db.session()
-    savepoint = db.connection.begin_nested()
+    session = schemafuzz_db.session()
+    savepoint = schemafuzz_db.connection.begin_nested()
     refused_by: str | None = None
     try:
         session.add(instance)
@@ -189,7 +190,7 @@ def test_unvalidated_table_instances_are_refused_on_flush(
         if savepoint.is_active:
             savepoint.rollback()
     if refused_by is None:
-        _fail(coverage_ledger, violation_finding(
+        _fail(schemafuzz_ledger, violation_finding(
             violation, f"{violable.model.__name__}(...) built without validation and flushed "
             f"through the ORM was stored although it breaks {constraint.rule} "
             f"(expected SQLSTATE {violation.sqlstate})"))

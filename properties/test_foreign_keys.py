@@ -61,21 +61,22 @@ def _rule(fk: ForeignKeyTarget) -> str:
 
 
 @pytest.fixture
-def fk_tally(fk_target: ForeignKeyTarget, coverage_ledger: Ledger, tallies: Tallies) -> Tally:
+def fk_tally(fk_target: ForeignKeyTarget, schemafuzz_ledger: Ledger,
+             schemafuzz_tallies: Tallies) -> Tally:
     """Declares this FK's ON DELETE rule in the report; its counts become SC-008."""
-    coverage_ledger.declare(fk_target.child.__table__.name, ",".join(fk_target.columns),
+    schemafuzz_ledger.declare(fk_target.child.__table__.name, ",".join(fk_target.columns),
                             _rule(fk_target), "on_delete", ["metadata", "orm"])
-    return tallies["SC-008"]
+    return schemafuzz_tallies["SC-008"]
 
 
-def _children_state(db: Sandbox, fk: ForeignKeyTarget, child_keys: list[tuple[Any, ...]]
+def _children_state(schemafuzz_db: Sandbox, fk: ForeignKeyTarget, child_keys: list[tuple[Any, ...]]
                     ) -> tuple[Any, ...]:
     table: sa.Table = fk.child.__table__
     pk = list(table.primary_key.columns)
     fk_columns = [table.c[name] for name in fk.columns]
     states = []
     for key in child_keys:
-        row = db.connection.execute(
+        row = schemafuzz_db.connection.execute(
             sa.select(*fk_columns).where(*(c == v for c, v in zip(pk, key, strict=True)))
         ).first()
         states.append(_GONE if row is None else tuple(row))
@@ -91,32 +92,32 @@ class _StatementLog:
         return [s for s in self.statements if any(n in s + " " for n in needles)]
 
 
-def _delete_via_sql(db: Sandbox, fk: ForeignKeyTarget, parent_key: tuple[Any, ...],
+def _delete_via_sql(schemafuzz_db: Sandbox, fk: ForeignKeyTarget, parent_key: tuple[Any, ...],
                     child_keys: list[tuple[Any, ...]]) -> DeleteOutcome:
     parent: sa.Table = fk.parent.__table__
     where = [c == v for c, v in zip(parent.primary_key.columns, parent_key, strict=True)]
-    savepoint = db.connection.begin_nested()
+    savepoint = schemafuzz_db.connection.begin_nested()
     try:
-        outcome = attempt(db, parent.delete().where(*where))
-        return DeleteOutcome(outcome.sqlstate, _children_state(db, fk, child_keys))
+        outcome = attempt(schemafuzz_db, parent.delete().where(*where))
+        return DeleteOutcome(outcome.sqlstate, _children_state(schemafuzz_db, fk, child_keys))
     finally:
         savepoint.rollback()
 
 
-def _delete_via_orm(db: Sandbox, fk: ForeignKeyTarget, parent_key: tuple[Any, ...],
+def _delete_via_orm(schemafuzz_db: Sandbox, fk: ForeignKeyTarget, parent_key: tuple[Any, ...],
                     child_keys: list[tuple[Any, ...]]) -> tuple[DeleteOutcome, _StatementLog]:
     log = _StatementLog([])
 
     def remember(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         log.statements.append(statement)
 
-    savepoint = db.connection.begin_nested()
-    session = db.session()
+    savepoint = schemafuzz_db.connection.begin_nested()
+    session = schemafuzz_db.session()
     refused: str | None = None
     try:
         instance = session.get(fk.parent, parent_key if len(parent_key) > 1 else parent_key[0])
         assert instance is not None, "the parent row just inserted is missing"
-        event.listen(db.connection, "before_cursor_execute", remember)
+        event.listen(schemafuzz_db.connection, "before_cursor_execute", remember)
         try:
             session.delete(instance)
             session.flush()
@@ -125,9 +126,9 @@ def _delete_via_orm(db: Sandbox, fk: ForeignKeyTarget, parent_key: tuple[Any, ..
         except SQLAlchemyError as error:  # e.g. "blank-out primary key" while nulling FKs
             refused = f"refused by the ORM ({type(error).__name__}: {error})"
         finally:
-            event.remove(db.connection, "before_cursor_execute", remember)
+            event.remove(schemafuzz_db.connection, "before_cursor_execute", remember)
         # Read while the session's savepoint is still open: closing the session rolls it back.
-        return DeleteOutcome(refused, _children_state(db, fk, child_keys)), log
+        return DeleteOutcome(refused, _children_state(schemafuzz_db, fk, child_keys)), log
     finally:
         session.close()
         if savepoint.is_active:
@@ -144,7 +145,8 @@ def _fail(ledger: Ledger, tally: Tally, fk: ForeignKeyTarget, what: str) -> None
 
 @given(data=st.data())
 def test_orm_and_sql_deletes_agree_with_the_declared_on_delete(
-        db: Sandbox, fk_target: ForeignKeyTarget, coverage_ledger: Ledger, fk_tally: Tally,
+        schemafuzz_db: Sandbox, fk_target: ForeignKeyTarget, schemafuzz_ledger: Ledger,
+        fk_tally: Tally,
         data: st.DataObject) -> None:
     child_table: sa.Table = fk_target.child.__table__
     parent_table: sa.Table = fk_target.parent.__table__
@@ -152,7 +154,7 @@ def test_orm_and_sql_deletes_agree_with_the_declared_on_delete(
                                                         parent_table.name: 1}), label="rows")
     children: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []  # (child pk, its FK values)
     for instance in rows:
-        _, outcome = insert_instance(db, instance)
+        _, outcome = insert_instance(schemafuzz_db, instance)
         assume(outcome.stored)  # valid rows refused are the constraint properties' finding
         assert outcome.row is not None
         if type(instance).__table__ is child_table:
@@ -164,7 +166,7 @@ def test_orm_and_sql_deletes_agree_with_the_declared_on_delete(
     assume(children)
     referenced = [parent_table.c[e.column.name] for e in fk_target.constraint.elements]
     parent_key_values = children[0][1]
-    parent_row = db.connection.execute(
+    parent_row = schemafuzz_db.connection.execute(
         sa.select(*parent_table.primary_key.columns).where(
             *(c == v for c, v in zip(referenced, parent_key_values, strict=True)))).one()
     parent_key = tuple(parent_row)
@@ -174,28 +176,28 @@ def test_orm_and_sql_deletes_agree_with_the_declared_on_delete(
         assume(mine)
 
     expected = _expected(fk_target.ondelete, len(mine))
-    via_sql = _delete_via_sql(db, fk_target, parent_key, mine)
-    via_orm, log = _delete_via_orm(db, fk_target, parent_key, mine)
+    via_sql = _delete_via_sql(schemafuzz_db, fk_target, parent_key, mine)
+    via_orm, log = _delete_via_orm(schemafuzz_db, fk_target, parent_key, mine)
     fk_tally.add("parent deletes via SQL and ORM")
     fk_tally.add("children", len(mine))
     if via_sql.describe() != expected:
-        _fail(coverage_ledger, fk_tally, fk_target,
+        _fail(schemafuzz_ledger, fk_tally, fk_target,
               f"the models declare ON DELETE {fk_target.ondelete}, so deleting a "
               f"{parent_table.name} row should give '{expected}', but SQL DELETE gave "
               f"'{via_sql.describe()}'")
     if via_orm.describe() != via_sql.describe():
-        _fail(coverage_ledger, fk_tally, fk_target,
+        _fail(schemafuzz_ledger, fk_tally, fk_target,
               f"session.delete() gave '{via_orm.describe()}' but SQL DELETE gave "
               f"'{via_sql.describe()}' (the ORM relationship's cascade disagrees with the "
               "database's ON DELETE)")
     own_work = log.touching(child_table.name)
     if (fk_target.ondelete in ("CASCADE", "SET NULL") and fk_target.child is not fk_target.parent
             and own_work):
-        _fail(coverage_ledger, fk_tally, fk_target,
+        _fail(schemafuzz_ledger, fk_tally, fk_target,
               f"the database does ON DELETE {fk_target.ondelete}, yet session.delete() sent "
               f"{len(own_work)} statement(s) on {child_table.name} itself (first: "
               f"{' '.join(own_work[0].split())[:120]}); set passive_deletes=True on the "
               "relationship so the ORM lets the database do it")
     fk_tally.add("agreed")
-    coverage_ledger.count(child_table.name, ",".join(fk_target.columns), _rule(fk_target),
+    schemafuzz_ledger.count(child_table.name, ",".join(fk_target.columns), _rule(fk_target),
                           valid=1)

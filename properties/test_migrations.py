@@ -97,31 +97,33 @@ class _TimingsSummary:
 
 
 @pytest.fixture(scope="session")
-def migration_timings(pytestconfig: pytest.Config, alembic_ini: Path) -> Iterator[dict[str, float]]:
+def migration_timings(pytestconfig: pytest.Config,
+                      schemafuzz_alembic_ini: Path) -> Iterator[dict[str, float]]:
     """Timings recorded by the tests; written to .schemafuzz/migrations.json at the end."""
     summary = _TimingsSummary()
     pytestconfig.pluginmanager.register(summary, "schemafuzz-migration-timings")
     yield summary.timings
     if summary.timings:
-        record_timings(summary.timings, alembic_ini,
+        record_timings(summary.timings, schemafuzz_alembic_ini,
                        pytestconfig.rootpath / ".schemafuzz" / "migrations.json")
 
 
 @pytest.fixture(scope="session")
-def upgrade_blocker(pytestconfig: pytest.Config, alembic_ini: Path, pg_server: Any,
-                    target_metadata: Any, schema_spec: Any,
+def upgrade_blocker(pytestconfig: pytest.Config, schemafuzz_alembic_ini: Path,
+                    schemafuzz_server: Any,
+                    schemafuzz_metadata: Any, schemafuzz_schema_spec: Any,
                     request: pytest.FixtureRequest) -> Blocker | None:
     """Load the project once (one line ending the run when it cannot be loaded) and upgrade an
     empty database to head once: the run's ``upgrade from empty`` blocker when that fails
     (shared with the schema build), else None. When the schema under test is built by the
     migrations, that build is the probe."""
-    if schema_spec.kind == "migrations":
-        request.getfixturevalue("_schema_build")  # ends the run, or records the blocker
+    if schemafuzz_schema_spec.kind == "migrations":
+        request.getfixturevalue("_schemafuzz_schema_build")  # ends the run, or records the blocker
     known = blocker(pytestconfig, UPGRADE_FROM_EMPTY)
-    if known is not None or schema_spec.kind == "migrations":
+    if known is not None or schemafuzz_schema_spec.kind == "migrations":
         return known
-    probe = MigrationRunner(alembic_ini, pg_server.create_database(),
-                            env=_alembic_env(pytestconfig), target_metadata=target_metadata)
+    probe = MigrationRunner(schemafuzz_alembic_ini, schemafuzz_server.create_database(),
+                            env=_alembic_env(pytestconfig), target_metadata=schemafuzz_metadata)
     try:
         probe.upgrade("head")
     except HarnessError as error:  # a project that cannot be loaded, a refused connection
@@ -130,16 +132,17 @@ def upgrade_blocker(pytestconfig: pytest.Config, alembic_ini: Path, pg_server: A
         return blocker(pytestconfig, UPGRADE_FROM_EMPTY, upgrade_failure(error))
     finally:
         probe.dispose()
-        pg_server.drop_database(probe.url)
+        schemafuzz_server.drop_database(probe.url)
     return None
 
 
 @pytest.fixture
-def runner(pytestconfig: pytest.Config, alembic_ini: Path, fresh_db_url: Any,
-           target_metadata: Any, upgrade_blocker: Blocker | None) -> Iterator[MigrationRunner]:
+def runner(pytestconfig: pytest.Config, schemafuzz_alembic_ini: Path, schemafuzz_fresh_db_url: Any,
+           schemafuzz_metadata: Any, upgrade_blocker: Blocker | None) -> Iterator[MigrationRunner]:
     """A MigrationRunner over the project under test and an empty database."""
-    migration_runner = MigrationRunner(alembic_ini, fresh_db_url, env=_alembic_env(pytestconfig),
-                                       target_metadata=target_metadata)
+    migration_runner = MigrationRunner(schemafuzz_alembic_ini, schemafuzz_fresh_db_url,
+                                       env=_alembic_env(pytestconfig),
+                                       target_metadata=schemafuzz_metadata)
     yield migration_runner
     migration_runner.dispose()
 
@@ -158,15 +161,15 @@ def test_single_head(runner: MigrationRunner) -> None:
 
 
 def test_upgrade_head_from_empty(
-    runner: MigrationRunner, migration_timings: dict[str, float], coverage_ledger: Ledger,
+    runner: MigrationRunner, migration_timings: dict[str, float], schemafuzz_ledger: Ledger,
     request: pytest.FixtureRequest, upgrade_blocker: Blocker | None,
 ) -> None:
     """`upgrade head` succeeds on an empty database, one revision at a time."""
     if upgrade_blocker is not None:
-        coverage_ledger.measure("SC-010", passed=False, measured_by=request.node.nodeid,
+        schemafuzz_ledger.measure("SC-010", passed=False, measured_by=request.node.nodeid,
                                 figure=upgrade_blocker.finding[:600])
         upgrade_blocker.stop(request.node.nodeid)
-    with measuring(coverage_ledger, "SC-010", request.node.nodeid) as sc:
+    with measuring(schemafuzz_ledger, "SC-010", request.node.nodeid) as sc:
         migration_timings["upgrade head"] = check_upgrade_from_empty(runner)
         sc.figure = (f"upgrade head from empty ({len(runner.revisions())} revisions): "
                      f"{migration_timings['upgrade head'] * 1000:.0f} ms")
@@ -175,11 +178,11 @@ def test_upgrade_head_from_empty(
 
 def test_downgrade_base_leaves_empty_schema(
     upgradable: None, runner: MigrationRunner, migration_timings: dict[str, float],
-    coverage_ledger: Ledger, request: pytest.FixtureRequest,
+    schemafuzz_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
     """`downgrade base` from head succeeds and leaves nothing behind but alembic_version."""
     runner.upgrade("head")
-    with measuring(coverage_ledger, "SC-010", request.node.nodeid) as sc:
+    with measuring(schemafuzz_ledger, "SC-010", request.node.nodeid) as sc:
         migration_timings["downgrade base"] = runner.downgrade("base")
         sc.figure = f"downgrade base from head: {migration_timings['downgrade base'] * 1000:.0f} ms"
     with runner.connect() as connection:
@@ -191,11 +194,11 @@ def test_downgrade_base_leaves_empty_schema(
 
 def test_each_revision_up_down_up_leaves_no_trace(
     upgradable: None, runner: MigrationRunner, migration_timings: dict[str, float],
-    coverage_ledger: Ledger, request: pytest.FixtureRequest,
+    schemafuzz_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
     """Each revision: up, down, up; the downgrade restores the catalogue exactly (tables,
     indexes, constraints, enum types, functions, triggers) and the re-upgrade rebuilds it."""
-    with measuring(coverage_ledger, "SC-005", request.node.nodeid) as sc:
+    with measuring(schemafuzz_ledger, "SC-005", request.node.nodeid) as sc:
         round_trips = check_each_revision_round_trip(runner)
         sc.figure = (f"{len(round_trips)} revisions up/down/up: catalogue restored exactly "
                      "after each downgrade")
@@ -209,61 +212,61 @@ def test_pytest_alembic_up_down_consistency(upgradable: None, runner: MigrationR
 
 
 def test_pytest_alembic_model_definitions_match_ddl(
-    upgradable: None, runner: MigrationRunner, target_metadata: Any, coverage_ledger: Ledger,
+    upgradable: None, runner: MigrationRunner, schemafuzz_metadata: Any, schemafuzz_ledger: Ledger,
     request: pytest.FixtureRequest,
 ) -> None:
     """pytest-alembic's test_model_definitions_match_ddl: `alembic check` through env.py."""
-    with measuring(coverage_ledger, "SC-001", request.node.nodeid) as sc:
-        check_model_definitions_match_ddl(runner, target_metadata)
+    with measuring(schemafuzz_ledger, "SC-001", request.node.nodeid) as sc:
+        check_model_definitions_match_ddl(runner, schemafuzz_metadata)
         sc.figure = "alembic autogenerate after upgrade head: no differences from the models"
 
 
 def test_schema_equals_models(
-    upgradable: None, runner: MigrationRunner, pg_server: Any, target_metadata: Any,
-    coverage_ledger: Ledger, request: pytest.FixtureRequest,
+    upgradable: None, runner: MigrationRunner, schemafuzz_server: Any, schemafuzz_metadata: Any,
+    schemafuzz_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
     """After `upgrade head` the live schema equals the models' `create_all` schema: Alembic's
     compare_metadata, plus the catalogue (CHECKs, ON DELETE, enum labels, timestamptz, server
     defaults, indexes, functions, triggers)."""
     runner.upgrade("head")
-    models_url = pg_server.create_database()
+    models_url = schemafuzz_server.create_database()
     try:
-        create_models_schema(models_url, target_metadata)
+        create_models_schema(models_url, schemafuzz_metadata)
         engine = create_engine(models_url, poolclass=NullPool)
         try:
             with runner.connect() as migrated, engine.connect() as models_db:
                 differences: list[Difference] = compare_schema(migrated, models_db,
-                                                               target_metadata)
+                                                               schemafuzz_metadata)
         finally:
             engine.dispose()
     finally:
-        pg_server.drop_database(models_url)
+        schemafuzz_server.drop_database(models_url)
     if differences:
         # Name the revision behind each difference, replaying the history on a scratch database.
-        scratch = runner.on(pg_server.create_database())
+        scratch = runner.on(schemafuzz_server.create_database())
         try:
             culprits = attribute_differences(scratch, differences)
         finally:
             scratch.dispose()
-            pg_server.drop_database(scratch.url)
+            schemafuzz_server.drop_database(scratch.url)
         error = SchemaMismatchError(differences, culprits)
-        coverage_ledger.measure("SC-001", passed=False, measured_by=request.node.nodeid,
+        schemafuzz_ledger.measure("SC-001", passed=False, measured_by=request.node.nodeid,
                                 figure=f"{len(differences)} differences: {str(error)[:600]}")
         raise error
-    coverage_ledger.measure(
+    schemafuzz_ledger.measure(
         "SC-001", passed=True, measured_by=request.node.nodeid,
         figure=f"live catalogue after upgrade head equals create_all of the models: 0 "
-        f"differences over {len(target_metadata.tables)} tables")
+        f"differences over {len(schemafuzz_metadata.tables)} tables")
 
 
 def test_data_preservation(
-    upgradable: None, runner: MigrationRunner, revision: str, coverage_ledger: Ledger,
+    upgradable: None, runner: MigrationRunner, revision: str, schemafuzz_ledger: Ledger,
     request: pytest.FixtureRequest,
 ) -> None:
     """Rows generated for the schema at each revision (boundary rows first: max-length and
     astral strings, many children) survive `upgrade head` and the downgrade back, equal."""
     examples = max(3, min(60, settings().max_examples // 6))
-    with measuring(coverage_ledger, "SC-005", request.node.nodeid) as sc:
+    with measuring(schemafuzz_ledger, "SC-005", request.node.nodeid) as sc:
         report = check_data_preservation(runner, revision, max_examples=examples)
         sc.figure = (f"revision {revision}: {report.rows} generated rows survived upgrade head "
                      "and the downgrade back, equal")

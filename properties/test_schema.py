@@ -21,26 +21,28 @@ from schemafuzz.report import Ledger
 
 
 def test_schema_under_test_equals_the_models(
-        schema_engine: sa.Engine, pg_server: DatabaseFactory, target_metadata: sa.MetaData,
-        coverage_ledger: Ledger) -> None:
-    models_url = pg_server.create_database()
+        schemafuzz_schema_engine: sa.Engine, schemafuzz_server: DatabaseFactory,
+        schemafuzz_metadata: sa.MetaData,
+        schemafuzz_ledger: Ledger) -> None:
+    models_url = schemafuzz_server.create_database()
     try:
-        create_models_schema(models_url, target_metadata)
+        create_models_schema(models_url, schemafuzz_metadata)
         models_engine = sa.create_engine(models_url, poolclass=NullPool)
         try:
-            with schema_engine.connect() as under_test, models_engine.connect() as models_db:
-                differences = compare_schema(under_test, models_db, target_metadata)
+            with schemafuzz_schema_engine.connect() as under_test, \
+                    models_engine.connect() as models_db:
+                differences = compare_schema(under_test, models_db, schemafuzz_metadata)
         finally:
             models_engine.dispose()
     finally:
-        pg_server.drop_database(models_url)
+        schemafuzz_server.drop_database(models_url)
     findings: list[str] = []
     for difference in differences:
         finding = Finding(difference.table or "<schema>", difference.column or "",
                           difference.name or difference.kind, ["metadata", "database"],
                           f"{difference.kind}: the models have {difference.left or 'nothing'}, "
                           f"the schema under test has {difference.right or 'nothing'}")
-        _record(coverage_ledger, finding)
+        _record(schemafuzz_ledger, finding)
         findings.append(str(finding))
     if findings:
         pytest.fail("the schema under test differs from the models:\n" + "\n".join(findings),

@@ -23,18 +23,19 @@ pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedCo
 
 
 def test_generic_machine_keeps_the_database_equal_to_the_model(
-        db: Sandbox, models_module: Any, coverage_ledger: Ledger, tallies: Tallies) -> None:
-    context = MachineContext(db, coverage_ledger, tallies)
-    machine = generic_machine(context, list(table_models(models_module)))
+        schemafuzz_db: Sandbox, schemafuzz_models: Any, schemafuzz_ledger: Ledger,
+        schemafuzz_tallies: Tallies) -> None:
+    context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies)
+    machine = generic_machine(context, list(table_models(schemafuzz_models)))
     run_machine(machine)
     print(context.summary())
 
 
-def test_reference_domain_machine(pytestconfig: pytest.Config, db: Sandbox,
-                                  coverage_ledger: Ledger, tallies: Tallies) -> None:
+def test_reference_domain_machine(pytestconfig: pytest.Config, schemafuzz_db: Sandbox,
+                                  schemafuzz_ledger: Ledger, schemafuzz_tallies: Tallies) -> None:
     if not under_test_of(pytestconfig).reference_backend:
         pytest.skip("app-specific: users, tasks, conversations and messages of the reference "
                     "backend (reference_backend = true in [tool.schemafuzz])")
-    context = MachineContext(db, coverage_ledger, tallies)
+    context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies)
     run_machine(reference_machine(context))
     print(context.summary())

@@ -41,25 +41,25 @@ def _fail(ledger: Ledger, tally: Tally | None, finding: Finding) -> None:
 
 
 @pytest.fixture
-def timestamp_tally(tallies: Tallies) -> Tally:
+def timestamp_tally(schemafuzz_tallies: Tallies) -> Tally:
     """This test's counts for SC-007 (timestamps auto-populated)."""
-    return tallies["SC-007"]
+    return schemafuzz_tallies["SC-007"]
 
 
-def test_datetime_columns_are_timestamptz(db: Sandbox, table_model: type[Any],
-                                          coverage_ledger: Ledger) -> None:
+def test_datetime_columns_are_timestamptz(schemafuzz_db: Sandbox, table_model: type[Any],
+                                          schemafuzz_ledger: Ledger) -> None:
     table: sa.Table = table_model.__table__
-    live: dict[str, str] = dict(db.connection.execute(sa.text(
+    live: dict[str, str] = dict(schemafuzz_db.connection.execute(sa.text(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = current_schema() AND table_name = :t"), {"t": table.name}).all())
     for column in _datetime_columns(table):
         if not column.type.timezone:  # type: ignore[attr-defined]
-            _fail(coverage_ledger, None, Finding(
+            _fail(schemafuzz_ledger, None, Finding(
                 table.name, column.name, "timestamptz", ["metadata"],
                 "the model maps it to DateTime(timezone=False): aware datetimes lose their "
                 "offset; use DateTime(timezone=True)"))
         if live.get(column.name) != "timestamp with time zone":
-            _fail(coverage_ledger, None, Finding(
+            _fail(schemafuzz_ledger, None, Finding(
                 table.name, column.name, "timestamptz", ["database"],
                 f"the database column is '{live.get(column.name)}', not 'timestamp with time "
                 "zone': instants are stored without their offset"))
@@ -69,7 +69,7 @@ def _omitted_defaults(table: sa.Table) -> list[sa.Column[Any]]:
     return [c for c in _datetime_columns(table) if c.server_default is not None]
 
 
-def _parents_for(db: Sandbox, model: type[Any], data: st.DataObject
+def _parents_for(schemafuzz_db: Sandbox, model: type[Any], data: st.DataObject
                  ) -> dict[str | tuple[str, ...], list[Any]]:
     """Existing parent keys for each FK column of ``model``, made with valid rows."""
     from schemafuzz.strategies import graphs
@@ -80,18 +80,20 @@ def _parents_for(db: Sandbox, model: type[Any], data: st.DataObject
     for instance in rows:
         if type(instance) is model:
             continue
-        outcome = attempt(db, insert_statement(type(instance).__table__, record_of(instance)))
+        outcome = attempt(schemafuzz_db, insert_statement(type(instance).__table__,
+                                                          record_of(instance)))
         assume(outcome.stored)
     for fk in table.foreign_keys:
         ref = fk.column
-        keys = db.connection.execute(sa.select(ref).limit(5)).scalars().all()
+        keys = schemafuzz_db.connection.execute(sa.select(ref).limit(5)).scalars().all()
         parents[fk.parent.name] = list(keys)
     return parents
 
 
 @given(data=st.data())
 def test_database_fills_omitted_defaults(
-        db: Sandbox, table_model: type[Any], coverage_ledger: Ledger, timestamp_tally: Tally,
+        schemafuzz_db: Sandbox, table_model: type[Any], schemafuzz_ledger: Ledger,
+        timestamp_tally: Tally,
         data: st.DataObject) -> None:
     """Any subset of the columns with a server default may be omitted, through SQL or the ORM:
     the row the model accepts is stored, the database fills them (timestamps aware), and
@@ -101,7 +103,7 @@ def test_database_fills_omitted_defaults(
                       key=lambda c: c.name)
     if not defaults:
         pytest.skip(f"{table.name} has no column with a server default")
-    parents = _parents_for(db, table_model, data)
+    parents = _parents_for(schemafuzz_db, table_model, data)
     instance = data.draw(valid(table_model, parents=parents), label="row")
     omitted = data.draw(st.sets(st.sampled_from([c.name for c in defaults]), min_size=1),
                         label="omitted")
@@ -110,14 +112,14 @@ def test_database_fills_omitted_defaults(
     mapper = sa.inspect(table_model)
     refused: str | None = None
     if via == "sql":
-        outcome = attempt(db, insert_statement(table, record).returning(*table.c))
+        outcome = attempt(schemafuzz_db, insert_statement(table, record).returning(*table.c))
         refused = None if outcome.stored else f"SQLSTATE {outcome.sqlstate} ({outcome.message})"
         stored = outcome.row._mapping if outcome.row is not None else {}
         values = {name: stored[table.c[name]] for name in omitted} if stored else {}
         pair = {name: stored[table.c[name]] for name in ("created_at", "updated_at")
                 if name in table.c} if stored else {}
     else:
-        session = db.session()
+        session = schemafuzz_db.session()
         obj = table_model(**{a.key: record.get(a.columns[0].name) for a in mapper.column_attrs
                              if a.columns[0].name in record})
         session.add(obj)
@@ -135,7 +137,7 @@ def test_database_fills_omitted_defaults(
             pair = {n: read[n] for n in ("created_at", "updated_at") if n in read}
     timestamp_tally.add(f"{via} inserts with defaults omitted")
     if refused is not None:
-        _fail(coverage_ledger, timestamp_tally, Finding(
+        _fail(schemafuzz_ledger, timestamp_tally, Finding(
             table.name, ",".join(sorted(omitted)), "server default", ["metadata", "database"],
             f"Model.model_validate accepts the row, but a {via} insert leaving "
             f"{', '.join(sorted(omitted))} to the database was refused: {refused}",
@@ -144,12 +146,12 @@ def test_database_fills_omitted_defaults(
         is_datetime = isinstance(table.c[name].type, sa.DateTime)
         if value is None or (is_datetime and (not isinstance(value, dt.datetime)
                                               or value.tzinfo is None)):
-            _fail(coverage_ledger, timestamp_tally, Finding(
+            _fail(schemafuzz_ledger, timestamp_tally, Finding(
                 table.name, name, "server default", ["metadata", "database"],
                 f"a {via} insert that omits {name} reads back {value!r}: expected a value "
                 "filled by the database" + (" (an aware datetime)" if is_datetime else "")))
     if len(pair) == 2 and pair["created_at"] > pair["updated_at"]:
-        _fail(coverage_ledger, timestamp_tally, Finding(
+        _fail(schemafuzz_ledger, timestamp_tally, Finding(
             table.name, "created_at,updated_at", "created_at <= updated_at", ["database"],
             f"stored created_at {pair['created_at']} after updated_at {pair['updated_at']}"))
     timestamp_tally.add("filled, aware and ordered")
@@ -171,15 +173,17 @@ def _touchable_column(table: sa.Table) -> sa.Column[Any]:
 
 @given(data=st.data())
 def test_updates_keep_created_at_and_advance_updated_at(
-        db: Sandbox, table_model: type[Any], coverage_ledger: Ledger, timestamp_tally: Tally,
+        schemafuzz_db: Sandbox, table_model: type[Any], schemafuzz_ledger: Ledger,
+        timestamp_tally: Tally,
         data: st.DataObject) -> None:
     table: sa.Table = table_model.__table__
     if not _has_update_rule(table_model):
         pytest.skip(f"{table.name} has no created_at filled by the database")
     has_updated_at = "updated_at" in table.c
-    parents = _parents_for(db, table_model, data)
+    parents = _parents_for(schemafuzz_db, table_model, data)
     instance = data.draw(valid(table_model, parents=parents), label="row")
-    outcome = attempt(db, insert_statement(table, record_of(instance)).returning(*table.c))
+    outcome = attempt(schemafuzz_db, insert_statement(table,
+                                                      record_of(instance)).returning(*table.c))
     assume(outcome.stored)
     assert outcome.row is not None
     before = outcome.row._mapping
@@ -187,7 +191,7 @@ def test_updates_keep_created_at_and_advance_updated_at(
     touched = _touchable_column(table)
     via = data.draw(st.sampled_from(["sql", "sql rewriting both", "orm"]), label="client")
     if via == "orm":
-        session = db.session()
+        session = schemafuzz_db.session()
         key = tuple(before[c] for c in table.primary_key.columns)
         obj = session.get(table_model, key if len(key) > 1 else key[0])
         prop = sa.inspect(table_model).get_property_by_column(touched)
@@ -200,25 +204,25 @@ def test_updates_keep_created_at_and_advance_updated_at(
             values["created_at"] = table.c.created_at - dt.timedelta(days=3)
             if has_updated_at:
                 values["updated_at"] = table.c.updated_at - dt.timedelta(days=3)
-        db.connection.execute(table.update().where(*where).values(values))
+        schemafuzz_db.connection.execute(table.update().where(*where).values(values))
     columns = [table.c.created_at] + ([table.c.updated_at] if has_updated_at else [])
-    after = db.connection.execute(sa.select(*columns).where(*where)).one()
+    after = schemafuzz_db.connection.execute(sa.select(*columns).where(*where)).one()
     timestamp_tally.add(f"{via} updates")
     if after.created_at != before[table.c.created_at]:
-        _fail(coverage_ledger, timestamp_tally, Finding(
+        _fail(schemafuzz_ledger, timestamp_tally, Finding(
             table.name, "created_at", "created_at is immutable", ["database"],
             f"a {via} update changed created_at from {before[table.c.created_at]} to "
             f"{after.created_at}"))
     if has_updated_at and not after.updated_at > before[table.c.updated_at]:
-        _fail(coverage_ledger, timestamp_tally, Finding(
+        _fail(schemafuzz_ledger, timestamp_tally, Finding(
             table.name, "updated_at", "updated_at advances on update", ["database"],
             f"a {via} update left updated_at at {after.updated_at} (was "
             f"{before[table.c.updated_at]}): it must move forward on every update"))
     timestamp_tally.add("advanced, created_at kept")
 
 
-def test_messages_have_no_updated_at(pytestconfig: pytest.Config, target_metadata: sa.MetaData
+def test_messages_have_no_updated_at(pytestconfig: pytest.Config, schemafuzz_metadata: sa.MetaData
                                      ) -> None:
     if not under_test_of(pytestconfig).reference_backend:
         pytest.skip("app-specific: the reference backend's messages table is append-only")
-    assert "updated_at" not in target_metadata.tables["messages"].c
+    assert "updated_at" not in schemafuzz_metadata.tables["messages"].c

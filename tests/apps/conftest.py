@@ -13,7 +13,7 @@ PROPERTIES = ROOT / "properties"
 APPS = Path(__file__).resolve().parent
 
 
-def run_properties(tmp_path: Path, pg_server: Any, app: str, ini: str, *args: str,
+def run_properties(tmp_path: Path, schemafuzz_server: Any, app: str, ini: str, *args: str,
                    target: str = "") -> subprocess.CompletedProcess[str]:
     """Run ``pytest properties[/target] --schemafuzz-models tests.apps.<app>.models
     --schemafuzz-alembic-ini tests/apps/<app>/<ini> ARGS`` from ``tmp_path`` (reports land there)
@@ -22,7 +22,7 @@ def run_properties(tmp_path: Path, pg_server: Any, app: str, ini: str, *args: st
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCHEMAFUZZ_", "PYTEST_"))}
     env["PYTHONPATH"] = str(ROOT)
     env["SCHEMAFUZZ_EXAMPLES_DIR"] = str(tmp_path / "examples")
-    admin = pg_server.admin_url.render_as_string(hide_password=False)
+    admin = schemafuzz_server.admin_url.render_as_string(hide_password=False)
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(PROPERTIES / target), "-q", "-rfEs", "--tb=line",
          "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),

@@ -35,9 +35,10 @@ def test_apps_keep_their_own_metadata(app: str) -> None:
 
 
 @pytest.mark.parametrize("env", ["suite", "project"])
-def test_shop_passes_the_migration_properties_with_either_env(tmp_path: Path, pg_server: Any,
+def test_shop_passes_the_migration_properties_with_either_env(tmp_path: Path,
+                                                              schemafuzz_server: Any,
                                                               env: str) -> None:
-    result = run_properties(tmp_path, pg_server, "shop", "alembic.ini",
+    result = run_properties(tmp_path, schemafuzz_server, "shop", "alembic.ini",
                             "--schemafuzz-alembic-env", env, target=MIGRATIONS)
     assert result.returncode == 0, _output(result)
     assert "failed" not in result.stdout and " passed" in result.stdout
@@ -45,8 +46,8 @@ def test_shop_passes_the_migration_properties_with_either_env(tmp_path: Path, pg
     assert "downgrade shop_0001:" in result.stdout and "downgrade shop_0002:" in result.stdout
 
 
-def test_shop_without_not_null_is_caught(tmp_path: Path, pg_server: Any) -> None:
-    result = run_properties(tmp_path, pg_server, "shop", "alembic_bad.ini",
+def test_shop_without_not_null_is_caught(tmp_path: Path, schemafuzz_server: Any) -> None:
+    result = run_properties(tmp_path, schemafuzz_server, "shop", "alembic_bad.ini",
                             "--schemafuzz-alembic-env", "project", *COMPARISONS,
                             target=MIGRATIONS)
     assert result.returncode == 1, _output(result)
@@ -56,15 +57,16 @@ def test_shop_without_not_null_is_caught(tmp_path: Path, pg_server: Any) -> None
     assert "2 failed" in result.stdout and "passed" not in result.stdout, result.stdout
 
 
-def test_library_passes_with_the_suite_env(tmp_path: Path, pg_server: Any) -> None:
-    result = run_properties(tmp_path, pg_server, "library", "alembic.ini", target=MIGRATIONS)
+def test_library_passes_with_the_suite_env(tmp_path: Path, schemafuzz_server: Any) -> None:
+    result = run_properties(tmp_path, schemafuzz_server, "library", "alembic.ini",
+                            target=MIGRATIONS)
     assert result.returncode == 0, _output(result)
     assert "failed" not in result.stdout and " passed" in result.stdout
     assert "downgrade lib_0002:" in result.stdout
 
 
-def test_library_title_as_text_is_caught(tmp_path: Path, pg_server: Any) -> None:
-    result = run_properties(tmp_path, pg_server, "library", "alembic_bad.ini", *COMPARISONS,
+def test_library_title_as_text_is_caught(tmp_path: Path, schemafuzz_server: Any) -> None:
+    result = run_properties(tmp_path, schemafuzz_server, "library", "alembic_bad.ini", *COMPARISONS,
                             target=MIGRATIONS)
     assert result.returncode == 1, _output(result)
     assert "::test_schema_equals_models" in result.stdout
@@ -73,8 +75,8 @@ def test_library_title_as_text_is_caught(tmp_path: Path, pg_server: Any) -> None
 
 
 def test_library_own_env_needs_its_setting_which_the_suite_env_replaces(
-        tmp_path: Path, pg_server: Any) -> None:
-    result = run_properties(tmp_path, pg_server, "library", "alembic.ini",
+        tmp_path: Path, schemafuzz_server: Any) -> None:
+    result = run_properties(tmp_path, schemafuzz_server, "library", "alembic.ini",
                             "--schemafuzz-alembic-env", "project", target=MIGRATIONS)
     output = _output(result)
     assert result.returncode == 4, output  # one usage line, no test failures
@@ -90,8 +92,9 @@ CONSTRAINTS = "test_constraints.py"
 @pytest.mark.parametrize(("app", "env"), [("shop", ("--schemafuzz-alembic-env", "project")),
                                           ("library", ())])
 def test_generic_constraint_properties_pass_on_the_good_apps(
-        tmp_path: Path, pg_server: Any, app: str, env: tuple[str, ...]) -> None:
-    result = run_properties(tmp_path, pg_server, app, "alembic.ini", *env, target=CONSTRAINTS)
+        tmp_path: Path, schemafuzz_server: Any, app: str, env: tuple[str, ...]) -> None:
+    result = run_properties(tmp_path, schemafuzz_server, app, "alembic.ini", *env,
+                            target=CONSTRAINTS)
     assert result.returncode == 0, _output(result)[-4000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
 
@@ -103,9 +106,10 @@ def test_generic_constraint_properties_pass_on_the_good_apps(
      ("library", (), "violations and books.title:varchar", "FINDING books.title [varchar(200)")],
 )
 def test_generic_constraint_properties_catch_the_broken_variants(
-        tmp_path: Path, pg_server: Any, app: str, env: tuple[str, ...], selection: str,
+        tmp_path: Path, schemafuzz_server: Any, app: str, env: tuple[str, ...], selection: str,
         finding: str) -> None:
-    result = run_properties(tmp_path, pg_server, app, "alembic_bad.ini", *env, "-k", selection,
+    result = run_properties(tmp_path, schemafuzz_server, app, "alembic_bad.ini", *env, "-k",
+                            selection,
                             target=CONSTRAINTS)
     assert result.returncode == 1, _output(result)[-4000:]
     assert finding in result.stdout, _output(result)[-4000:]

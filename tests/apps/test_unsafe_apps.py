@@ -31,15 +31,15 @@ DBURL_ENV = APPS / "dburl_env"
 CONNECTS = APPS / "connects_at_import"
 
 
-def _production(pg_server: DatabaseFactory, name: str, ini: Path, rows: list[str]) -> URL:
+def _production(schemafuzz_server: DatabaseFactory, name: str, ini: Path, rows: list[str]) -> URL:
     """A database that is not the suite's (no marker), with the app's schema and rows."""
-    admin = sa.create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT",
+    admin = sa.create_engine(schemafuzz_server.admin_url, isolation_level="AUTOCOMMIT",
                              poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
-    url = pg_server.admin_url.set(database=name)
+    url = schemafuzz_server.admin_url.set(database=name)
     runner = MigrationRunner(ini, url)
     runner.upgrade("head")
     runner.dispose()
@@ -51,8 +51,8 @@ def _production(pg_server: DatabaseFactory, name: str, ini: Path, rows: list[str
     return url
 
 
-def _drop(pg_server: DatabaseFactory, url: URL) -> None:
-    admin = sa.create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT",
+def _drop(schemafuzz_server: DatabaseFactory, url: URL) -> None:
+    admin = sa.create_engine(schemafuzz_server.admin_url, isolation_level="AUTOCOMMIT",
                              poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
@@ -60,26 +60,26 @@ def _drop(pg_server: DatabaseFactory, url: URL) -> None:
 
 
 @pytest.fixture
-def notes_production(pg_server: DatabaseFactory) -> Iterator[URL]:
-    url = _production(pg_server, f"prod_notes_{os.getpid()}", DBURL_ENV / "alembic.ini", [
+def notes_production(schemafuzz_server: DatabaseFactory) -> Iterator[URL]:
+    url = _production(schemafuzz_server, f"prod_notes_{os.getpid()}", DBURL_ENV / "alembic.ini", [
         "INSERT INTO notebooks (title) SELECT 'book ' || g FROM generate_series(1, 50) g",
         "INSERT INTO notes (notebook_id, body) SELECT 1 + g %% 50, 'note ' || g "
         "FROM generate_series(1, 500) g",
     ])
     yield url
-    _drop(pg_server, url)
+    _drop(schemafuzz_server, url)
 
 
 @pytest.fixture
-def eager_production(pg_server: DatabaseFactory) -> Iterator[URL]:
-    url = _production(pg_server, f"prod_eager_{os.getpid()}", CONNECTS / "alembic.ini", [
+def eager_production(schemafuzz_server: DatabaseFactory) -> Iterator[URL]:
+    url = _production(schemafuzz_server, f"prod_eager_{os.getpid()}", CONNECTS / "alembic.ini", [
         "INSERT INTO items (name) SELECT 'item ' || g FROM generate_series(1, 200) g",
     ])
     yield url
-    _drop(pg_server, url)
+    _drop(schemafuzz_server, url)
 
 
-def _run(tmp_path: Path, pg_server: DatabaseFactory, app: Path, models: str, database: URL,
+def _run(tmp_path: Path, schemafuzz_server: DatabaseFactory, app: Path, models: str, database: URL,
          *args: str) -> subprocess.CompletedProcess[str]:
     """``pytest properties/test_migrations.py properties/test_constraints.py`` on the app, from
     ``tmp_path`` (not the app's folder), with DATABASE_URL at ``database`` (a password in it)."""
@@ -89,7 +89,7 @@ def _run(tmp_path: Path, pg_server: DatabaseFactory, app: Path, models: str, dat
     env["SCHEMAFUZZ_EXAMPLES_DIR"] = str(tmp_path / "examples")
     env["DATABASE_URL"] = database.set(password="prod-password").render_as_string(
         hide_password=False)
-    admin = pg_server.admin_url.render_as_string(hide_password=False)
+    admin = schemafuzz_server.admin_url.render_as_string(hide_password=False)
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(ROOT / "properties" / "test_migrations.py"),
          str(ROOT / "properties" / "test_constraints.py"), "-q", "-rfEs", "--tb=line",
@@ -116,9 +116,9 @@ def _line_of(path: Path, text: str) -> int:
 
 
 def test_an_env_py_on_database_url_runs_green_with_the_default_env(
-        tmp_path: Path, pg_server: DatabaseFactory, notes_production: URL) -> None:
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, notes_production: URL) -> None:
     before = pg_dump(notes_production)
-    result = _run(tmp_path, pg_server, DBURL_ENV, "notes.models", notes_production)
+    result = _run(tmp_path, schemafuzz_server, DBURL_ENV, "notes.models", notes_production)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert " passed" in result.stdout and "failed" not in result.stdout, output[-4000:]
@@ -127,15 +127,15 @@ def test_an_env_py_on_database_url_runs_green_with_the_default_env(
 
 
 def test_an_env_py_on_database_url_is_stopped_with_the_project_env(
-        tmp_path: Path, pg_server: DatabaseFactory, notes_production: URL) -> None:
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, notes_production: URL) -> None:
     before = pg_dump(notes_production)
-    result = _run(tmp_path, pg_server, DBURL_ENV, "notes.models", notes_production,
+    result = _run(tmp_path, schemafuzz_server, DBURL_ENV, "notes.models", notes_production,
                   "--schemafuzz-alembic-env", "project")
     env_py = DBURL_ENV / "migrations" / "env.py"
     line = _one_line(
         result,
         f"{env_py}:{_line_of(env_py, 'connectable.connect()')} opens its own connection to "
-        f"postgresql://postgres:***@127.0.0.1:{pg_server.admin_url.port}/"
+        f"postgresql://postgres:***@127.0.0.1:{schemafuzz_server.admin_url.port}/"
         f"{notes_production.database}; use the suite's env (the default) or make env.py use "
         "config.attributes['connection']",
     )
@@ -145,13 +145,14 @@ def test_an_env_py_on_database_url_is_stopped_with_the_project_env(
 
 @pytest.mark.parametrize("env", ["suite", "project"])
 def test_settings_connecting_at_import_end_the_run_before_reaching_it(
-        tmp_path: Path, pg_server: DatabaseFactory, eager_production: URL, env: str) -> None:
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, eager_production: URL,
+        env: str) -> None:
     before = pg_dump(eager_production)
-    result = _run(tmp_path, pg_server, CONNECTS, "eagerapp.models", eager_production,
+    result = _run(tmp_path, schemafuzz_server, CONNECTS, "eagerapp.models", eager_production,
                   "--schemafuzz-alembic-env", env)
     db_py = CONNECTS / "eagerapp" / "db.py"
     _one_line(result, f"{db_py}:{_line_of(db_py, 'engine.connect()')} tried to connect to "
-              f"postgresql://postgres:***@127.0.0.1:{pg_server.admin_url.port}/"
+              f"postgresql://postgres:***@127.0.0.1:{schemafuzz_server.admin_url.port}/"
               f"{eager_production.database}")
     assert pg_dump(eager_production) == before
 
@@ -160,12 +161,14 @@ ASYNC_ENV = APPS / "async_env"
 
 
 @pytest.mark.parametrize("env", ["suite", "project"])
-def test_an_async_project_runs_through_the_suite_env(tmp_path: Path, pg_server: DatabaseFactory,
+def test_an_async_project_runs_through_the_suite_env(tmp_path: Path,
+                                                     schemafuzz_server: DatabaseFactory,
                                                      env: str) -> None:
     # The app's URL says asyncpg at a host named `db`; its env.py needs an event loop and
     # SQLAlchemy's asyncio extension. None of that is needed for the suite's env.
-    result = _run(tmp_path, pg_server, ASYNC_ENV, "tracker.models",
-                  pg_server.admin_url.set(database="tracker"), "--schemafuzz-alembic-env", env)
+    result = _run(tmp_path, schemafuzz_server, ASYNC_ENV, "tracker.models",
+                  schemafuzz_server.admin_url.set(database="tracker"), "--schemafuzz-alembic-env",
+                  env)
     output = result.stdout + result.stderr
     if env == "suite":
         assert result.returncode == 0, output[-4000:]

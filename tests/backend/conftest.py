@@ -1,4 +1,5 @@
-"""Fixtures for the backend tests, built on the contract fixtures ``pg_server``/``fresh_db_url``."""
+"""Fixtures for the backend tests, built on the contract fixtures ``schemafuzz_server`` and
+``schemafuzz_fresh_db_url``."""
 
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ from ._support import migrate
 
 
 @pytest.fixture(scope="module")
-def migrated_engine(pg_server: Any) -> Iterator[sa.Engine]:
+def migrated_engine(schemafuzz_server: Any) -> Iterator[sa.Engine]:
     """Return an engine on a module-private database built by ``alembic upgrade head``."""
-    url = pg_server.create_database()
+    url = schemafuzz_server.create_database()
     try:
         migrate(url, "upgrade", "head")
         engine = create_db_engine(url)
         yield engine
         engine.dispose()
     finally:
-        pg_server.drop_database(url)
+        schemafuzz_server.drop_database(url)
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from backend.app.models import User, metadata
 
 
 @pytest.fixture
-def engine(fresh_db_url: URL) -> Iterator[sa.Engine]:
-    engine = create_db_engine(fresh_db_url)
+def engine(schemafuzz_fresh_db_url: URL) -> Iterator[sa.Engine]:
+    engine = create_db_engine(schemafuzz_fresh_db_url)
     metadata.create_all(engine)
     yield engine
     engine.dispose()
@@ -65,8 +65,8 @@ def test_sessions_run_in_utc(engine: sa.Engine) -> None:
         assert connection.execute(sa.text("SHOW TimeZone")).scalar_one() == "UTC"
 
 
-def test_explicit_options_in_the_url_are_kept(fresh_db_url: URL) -> None:
-    url = fresh_db_url.update_query_dict({"options": "-c statement_timeout=1234"})
+def test_explicit_options_in_the_url_are_kept(schemafuzz_fresh_db_url: URL) -> None:
+    url = schemafuzz_fresh_db_url.update_query_dict({"options": "-c statement_timeout=1234"})
     engine = create_db_engine(url)
     try:
         with engine.connect() as connection:

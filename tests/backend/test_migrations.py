@@ -25,8 +25,8 @@ def _snapshot(url: URL) -> dict[str, list[tuple[Any, ...]]]:
         engine.dispose()
 
 
-def test_upgrade_check_downgrade_upgrade_from_empty(fresh_db_url: URL) -> None:
-    engine = sa.create_engine(fresh_db_url)
+def test_upgrade_check_downgrade_upgrade_from_empty(schemafuzz_fresh_db_url: URL) -> None:
+    engine = sa.create_engine(schemafuzz_fresh_db_url)
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "head")
@@ -34,7 +34,7 @@ def test_upgrade_check_downgrade_upgrade_from_empty(fresh_db_url: URL) -> None:
             command.check(alembic_config(connection))  # raises if the models differ
         with engine.begin() as connection:
             command.downgrade(alembic_config(connection), "base")
-        after_base = _snapshot(fresh_db_url)
+        after_base = _snapshot(schemafuzz_fresh_db_url)
         assert after_base == {
             "columns": [],
             "constraints": [],
@@ -53,10 +53,10 @@ def test_upgrade_check_downgrade_upgrade_from_empty(fresh_db_url: URL) -> None:
         engine.dispose()
 
 
-def test_check_detects_a_difference(fresh_db_url: URL) -> None:
+def test_check_detects_a_difference(schemafuzz_fresh_db_url: URL) -> None:
     """``alembic check`` is not vacuous: a dropped index is reported."""
-    migrate(fresh_db_url, "upgrade", "head")
-    engine = sa.create_engine(fresh_db_url)
+    migrate(schemafuzz_fresh_db_url, "upgrade", "head")
+    engine = sa.create_engine(schemafuzz_fresh_db_url)
     try:
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP INDEX ix_tasks_user_id_completed")
@@ -66,26 +66,26 @@ def test_check_detects_a_difference(fresh_db_url: URL) -> None:
         engine.dispose()
 
 
-def test_each_downgrade_reverses_its_upgrade(fresh_db_url: URL) -> None:
-    empty = _snapshot(fresh_db_url)
-    migrate(fresh_db_url, "upgrade", "0001")
-    at_0001 = _snapshot(fresh_db_url)
+def test_each_downgrade_reverses_its_upgrade(schemafuzz_fresh_db_url: URL) -> None:
+    empty = _snapshot(schemafuzz_fresh_db_url)
+    migrate(schemafuzz_fresh_db_url, "upgrade", "0001")
+    at_0001 = _snapshot(schemafuzz_fresh_db_url)
     assert {row[0] for row in at_0001["columns"]} == {"users", "tasks"}
     assert sorted(row[0] for row in at_0001["functions"]) == [
         "timestamps_before_insert",
         "timestamps_before_update",
     ]
-    migrate(fresh_db_url, "upgrade", "0002")
-    at_0002 = _snapshot(fresh_db_url)
+    migrate(schemafuzz_fresh_db_url, "upgrade", "0002")
+    at_0002 = _snapshot(schemafuzz_fresh_db_url)
     assert at_0002["enums"] == [("message_role", "user,assistant")]
-    migrate(fresh_db_url, "downgrade", "0001")
-    assert _snapshot(fresh_db_url) == at_0001
-    migrate(fresh_db_url, "downgrade", "base")
-    assert _snapshot(fresh_db_url) == empty
+    migrate(schemafuzz_fresh_db_url, "downgrade", "0001")
+    assert _snapshot(schemafuzz_fresh_db_url) == at_0001
+    migrate(schemafuzz_fresh_db_url, "downgrade", "base")
+    assert _snapshot(schemafuzz_fresh_db_url) == empty
 
 
-def test_create_all_and_upgrade_head_build_the_same_schema(pg_server: Any) -> None:
-    migrated, created = pg_server.create_database(), pg_server.create_database()
+def test_create_all_and_upgrade_head_build_the_same_schema(schemafuzz_server: Any) -> None:
+    migrated, created = schemafuzz_server.create_database(), schemafuzz_server.create_database()
     try:
         migrate(migrated, "upgrade", "head")
         engine = sa.create_engine(created)
@@ -100,12 +100,12 @@ def test_create_all_and_upgrade_head_build_the_same_schema(pg_server: Any) -> No
         assert len(by_metadata["functions"]) == 3
         assert any(row[1] == "ck_tasks_title_not_blank" for row in by_metadata["constraints"])
     finally:
-        pg_server.drop_database(migrated)
-        pg_server.drop_database(created)
+        schemafuzz_server.drop_database(migrated)
+        schemafuzz_server.drop_database(created)
 
 
-def test_drop_all_removes_tables_types_and_functions(fresh_db_url: URL) -> None:
-    engine = sa.create_engine(fresh_db_url)
+def test_drop_all_removes_tables_types_and_functions(schemafuzz_fresh_db_url: URL) -> None:
+    engine = sa.create_engine(schemafuzz_fresh_db_url)
     try:
         metadata.create_all(engine)
         metadata.drop_all(engine)
@@ -127,15 +127,15 @@ def test_offline_sql_renders_without_a_database(capsys: pytest.CaptureFixture[st
     assert "CREATE TRIGGER tasks_timestamps_before_update" in out
 
 
-def test_url_can_be_passed_through_the_config(fresh_db_url: URL) -> None:
+def test_url_can_be_passed_through_the_config(schemafuzz_fresh_db_url: URL) -> None:
     """``config.set_main_option("sqlalchemy.url", ...)`` targets that database, not the env."""
     config = Config(str(ALEMBIC_INI))
     config.attributes["configure_logger"] = False
-    raw = fresh_db_url.render_as_string(hide_password=False)
+    raw = schemafuzz_fresh_db_url.render_as_string(hide_password=False)
     config.set_main_option("sqlalchemy.url", raw.replace("%", "%%"))
     command.upgrade(config, "head")
     command.check(config)
-    engine = sa.create_engine(fresh_db_url)
+    engine = sa.create_engine(schemafuzz_fresh_db_url)
     try:
         with engine.connect() as connection:
             version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")

@@ -24,9 +24,9 @@ CASES = {
 
 
 @pytest.fixture(scope="session")
-def catalogue(pg_server: DatabaseFactory) -> tuple[list[mutants.Mutant], str]:
+def catalogue(schemafuzz_server: DatabaseFactory) -> tuple[list[mutants.Mutant], str]:
     """The mutants of the migrated reference schema, and its schema-only dump."""
-    return mutants.prepare(pg_server)
+    return mutants.prepare(schemafuzz_server)
 
 
 def test_catalogue_comes_from_the_live_schema(catalogue: tuple[list[mutants.Mutant], str]
@@ -52,10 +52,10 @@ def test_catalogue_comes_from_the_live_schema(catalogue: tuple[list[mutants.Muta
 
 
 def test_quick_mutants_are_killed_by_their_property(
-        catalogue: tuple[list[mutants.Mutant], str], pg_server: DatabaseFactory) -> None:
+        catalogue: tuple[list[mutants.Mutant], str], schemafuzz_server: DatabaseFactory) -> None:
     found, dump = catalogue
     by_id = {m.id: m for m in found}
-    results = mutants.run_mutants([by_id[i] for i in CASES], dump, pg_server, workers=2,
+    results = mutants.run_mutants([by_id[i] for i in CASES], dump, schemafuzz_server, workers=2,
                                   timeout=120)
     for result in results:
         expected = CASES[result.mutant.id]

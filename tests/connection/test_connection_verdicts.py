@@ -55,9 +55,9 @@ def _dump_without_user_id_indexes(url: URL, target: Path, metadata: sa.MetaData)
 
 
 def test_a_schema_without_the_user_id_index_fails_sc009_with_the_plan(
-        tmp_path: Path, fresh_db_url: URL, target_metadata: sa.MetaData) -> None:
+        tmp_path: Path, schemafuzz_fresh_db_url: URL, schemafuzz_metadata: sa.MetaData) -> None:
     schema = tmp_path / "no_user_id_index.sql"
-    _dump_without_user_id_indexes(fresh_db_url, schema, target_metadata)
+    _dump_without_user_id_indexes(schemafuzz_fresh_db_url, schema, schemafuzz_metadata)
     result = run_pytest(tmp_path, PROPERTIES.read_text(), "-k", "index",
                         "--schemafuzz-schema", f"sql:{schema}", "--rootdir", str(tmp_path))
     output = result.stdout + result.stderr

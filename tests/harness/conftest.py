@@ -66,12 +66,12 @@ def pg_dump(url: URL) -> str:
 
 
 @pytest.fixture
-def isolated_server(pg_server: DatabaseFactory) -> Iterator[DatabaseFactory]:
-    """The server for a test that counts every suite database on it: ``pg_server`` when the
+def isolated_server(schemafuzz_server: DatabaseFactory) -> Iterator[DatabaseFactory]:
+    """The server for a test that counts every suite database on it: ``schemafuzz_server`` when the
     tests run serially; under pytest-xdist, where the other worker creates and drops databases
     on the shared server meanwhile, a throwaway server of the test's own (removed after it)."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
-        yield pg_server
+        yield schemafuzz_server
         return
     provisioned = provision(None)
     try:

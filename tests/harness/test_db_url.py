@@ -21,20 +21,20 @@ from schemafuzz.harness.databases import MARKER_PREFIX
 from .conftest import admin_text, child_project, pg_dump, run_pytest, suite_databases
 
 USES_DB = """
-def test_uses_the_schema(db):
-    assert db.execute("SELECT 1").scalar() == 1
+def test_uses_the_schema(schemafuzz_db):
+    assert schemafuzz_db.execute("SELECT 1").scalar() == 1
 """
 
 FAILS = """
-def test_fails(db):
-    db.execute("CREATE TABLE scratch (x int)")
+def test_fails(schemafuzz_db):
+    schemafuzz_db.execute("CREATE TABLE scratch (x int)")
     assert False, "deliberate failure"
 """
 
 SLEEPS = """
 import time
 from pathlib import Path
-def test_sleeps(db):
+def test_sleeps(schemafuzz_db):
     Path("started").write_text("yes")
     time.sleep(120)
 """
@@ -124,14 +124,14 @@ def test_bad_url_and_non_postgres_url(tmp_path: Path) -> None:
 
 
 def test_role_without_createdb_is_told_what_to_grant(
-        tmp_path: Path, pg_server: DatabaseFactory) -> None:
-    admin = sa.create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT",
+        tmp_path: Path, schemafuzz_server: DatabaseFactory) -> None:
+    admin = sa.create_engine(schemafuzz_server.admin_url, isolation_level="AUTOCOMMIT",
                              poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.exec_driver_sql("DROP ROLE IF EXISTS no_createdb")
         conn.exec_driver_sql("CREATE ROLE no_createdb LOGIN PASSWORD 's3cret-pw' NOCREATEDB")
     try:
-        url = pg_server.admin_url.set(username="no_createdb", password="s3cret-pw")
+        url = schemafuzz_server.admin_url.set(username="no_createdb", password="s3cret-pw")
         result = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url", admin_text(url))
         _assert_one_clean_line(result, "may not create databases",
                                'ALTER ROLE "no_createdb" CREATEDB')
@@ -143,17 +143,19 @@ def test_role_without_createdb_is_told_what_to_grant(
 
 
 def test_failing_sql_schema_file_shows_the_statement(
-        tmp_path: Path, pg_server: DatabaseFactory) -> None:
+        tmp_path: Path, schemafuzz_server: DatabaseFactory) -> None:
     schema = tmp_path / "schema.sql"
     schema.write_text("CREATE TABLE fine (x int);\n\nCREATE TABLE broken (y no_such_type);\n")
-    result = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url", admin_text(pg_server.admin_url),
+    result = run_pytest(tmp_path, USES_DB, "--schemafuzz-db-url",
+                        admin_text(schemafuzz_server.admin_url),
                         "--schemafuzz-schema", f"sql:{schema}")
     _assert_one_clean_line(result, "schema.sql", ":3:", "no_such_type",
                            "CREATE TABLE broken (y no_such_type)")
 
 
-def test_stale_sweep_drops_only_marked_databases_of_dead_runs(pg_server: DatabaseFactory) -> None:
-    admin = sa.create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT",
+def test_stale_sweep_drops_only_marked_databases_of_dead_runs(
+        schemafuzz_server: DatabaseFactory) -> None:
+    admin = sa.create_engine(schemafuzz_server.admin_url, isolation_level="AUTOCOMMIT",
                              poolclass=sa.pool.NullPool)
     dead = {"host": socket.gethostname(), "pid": 2**22 + 17, "created": int(time.time())}
     alive = {"host": socket.gethostname(), "pid": os.getpid(), "created": int(time.time())}
@@ -168,9 +170,9 @@ def test_stale_sweep_drops_only_marked_databases_of_dead_runs(pg_server: Databas
             if comment is not None:
                 conn.exec_driver_sql(f'COMMENT ON DATABASE "{name}" IS %(c)s', {"c": comment})
     try:
-        dropped = DatabaseFactory(pg_server.admin_url).drop_stale()
+        dropped = DatabaseFactory(schemafuzz_server.admin_url).drop_stale()
         assert dropped == ["schemafuzz_deadrun"]
-        remaining = suite_databases(pg_server.admin_url)
+        remaining = suite_databases(schemafuzz_server.admin_url)
         assert {"schemafuzz_liverun", "schemafuzz_unmarked",
                 "schemafuzz_othercomment"} <= remaining
         assert "schemafuzz_deadrun" not in remaining
@@ -181,10 +183,10 @@ def test_stale_sweep_drops_only_marked_databases_of_dead_runs(pg_server: Databas
         admin.dispose()
 
 
-def test_refuses_to_drop_a_database_it_did_not_create(pg_server: DatabaseFactory) -> None:
+def test_refuses_to_drop_a_database_it_did_not_create(schemafuzz_server: DatabaseFactory) -> None:
     import pytest
 
     from schemafuzz.harness import HarnessError
 
     with pytest.raises(HarnessError, match="did not create"):
-        DatabaseFactory(pg_server.admin_url).drop_database(pg_server.admin_url)
+        DatabaseFactory(schemafuzz_server.admin_url).drop_database(schemafuzz_server.admin_url)

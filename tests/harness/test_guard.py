@@ -200,23 +200,24 @@ import psycopg2
 import sqlalchemy as sa
 from schemafuzz.harness.binaries import find_server_bindir
 
-def test_the_schema_database(db):
-    assert db.execute("SELECT 1").scalar() == 1
+def test_the_schema_database(schemafuzz_db):
+    assert schemafuzz_db.execute("SELECT 1").scalar() == 1
 
-def test_a_fresh_database_with_every_client(fresh_db_url, pg_server):
-    engine = sa.create_engine(fresh_db_url)
+def test_a_fresh_database_with_every_client(schemafuzz_fresh_db_url, schemafuzz_server):
+    engine = sa.create_engine(schemafuzz_fresh_db_url)
     with engine.connect() as connection:
         connection.exec_driver_sql("CREATE TABLE t (x int)")
         connection.commit()
     engine.dispose()
-    conninfo = fresh_db_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = schemafuzz_fresh_db_url.set(drivername="postgresql").render_as_string(
+        hide_password=False)
     psycopg2.connect(conninfo).close()
     psql = subprocess.run([str(find_server_bindir() / "psql"), "-X", "-At", "-d", conninfo,
                            "-c", "SELECT count(*) FROM t"], capture_output=True, text=True)
     assert psql.returncode == 0 and psql.stdout.strip() == "0", psql.stderr
-    extra = pg_server.create_database()
+    extra = schemafuzz_server.create_database()
     sa.create_engine(extra).connect().close()
-    pg_server.drop_database(extra)
+    schemafuzz_server.drop_database(extra)
 """
 
 

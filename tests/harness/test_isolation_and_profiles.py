@@ -15,14 +15,14 @@ SEEN_COUNTS: list[int] = []
 
 @given(rows=st.integers(min_value=0, max_value=5))
 @settings(max_examples=25)
-def test_each_example_starts_empty(db: Sandbox, rows: int) -> None:
-    db.execute("CREATE TABLE IF NOT EXISTS per_example (n int NOT NULL)")
-    assert db.execute("SELECT count(*) FROM per_example").scalar() == 0
+def test_each_example_starts_empty(schemafuzz_db: Sandbox, rows: int) -> None:
+    schemafuzz_db.execute("CREATE TABLE IF NOT EXISTS per_example (n int NOT NULL)")
+    assert schemafuzz_db.execute("SELECT count(*) FROM per_example").scalar() == 0
     for n in range(rows):
-        db.execute("INSERT INTO per_example VALUES (:n)", {"n": n})
-    assert db.try_execute("INSERT INTO per_example VALUES (NULL)") == "23502"
+        schemafuzz_db.execute("INSERT INTO per_example VALUES (:n)", {"n": n})
+    assert schemafuzz_db.try_execute("INSERT INTO per_example VALUES (NULL)") == "23502"
     # The failed statement was undone by its own savepoint; the sandbox is still usable.
-    assert db.execute("SELECT count(*) FROM per_example").scalar() == rows
+    assert schemafuzz_db.execute("SELECT count(*) FROM per_example").scalar() == rows
     SEEN_COUNTS.append(rows)
 
 
@@ -30,18 +30,18 @@ def test_examples_really_ran() -> None:
     assert len(SEEN_COUNTS) > 5 and max(SEEN_COUNTS) > 0
 
 
-def test_nothing_survives_the_test(db: Sandbox) -> None:
-    exists = db.execute("SELECT to_regclass('per_example') IS NOT NULL").scalar()
+def test_nothing_survives_the_test(schemafuzz_db: Sandbox) -> None:
+    exists = schemafuzz_db.execute("SELECT to_regclass('per_example') IS NOT NULL").scalar()
     assert exists is False
 
 
-def test_orm_commit_stays_inside_the_sandbox(db: Sandbox) -> None:
-    db.execute("CREATE TABLE orm_scratch (n int)")
-    session = db.session()
+def test_orm_commit_stays_inside_the_sandbox(schemafuzz_db: Sandbox) -> None:
+    schemafuzz_db.execute("CREATE TABLE orm_scratch (n int)")
+    session = schemafuzz_db.session()
     session.execute(sa.text("INSERT INTO orm_scratch VALUES (1)"))
     session.commit()
-    assert db.execute("SELECT count(*) FROM orm_scratch").scalar() == 1
-    assert db.connection.in_transaction()
+    assert schemafuzz_db.execute("SELECT count(*) FROM orm_scratch").scalar() == 1
+    assert schemafuzz_db.connection.in_transaction()
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,10 @@ from schemafuzz import profile_settings
 
 @profile_settings()
 @given(st.text(alphabet="abc", max_size=12))
-def test_notes_take_any_text(db, body):
+def test_notes_take_any_text(schemafuzz_db, body):
     with Path("tried.log").open("a") as log:
         log.write(repr(body) + "\\n")
-    state = db.try_execute("INSERT INTO notes (body) VALUES (:b)", {"b": body})
+    state = schemafuzz_db.try_execute("INSERT INTO notes (body) VALUES (:b)", {"b": body})
     assert state is None, f"the database refused {body!r} with SQLSTATE {state}"
 """
 
@@ -35,10 +35,11 @@ def _tried(workdir: Path) -> list[str]:
 
 
 def test_failure_is_replayed_first_and_reproducible_with_psql(
-        tmp_path: Path, pg_server: DatabaseFactory, fresh_db_url: sa.engine.URL) -> None:
+        tmp_path: Path, schemafuzz_server: DatabaseFactory,
+        schemafuzz_fresh_db_url: sa.engine.URL) -> None:
     schema = tmp_path / "schema.sql"
     schema.write_text(SCHEMA)
-    args = ("--schemafuzz-db-url", admin_text(pg_server.admin_url),
+    args = ("--schemafuzz-db-url", admin_text(schemafuzz_server.admin_url),
             "--schemafuzz-schema", f"sql:{schema}")
 
     first = run_pytest(tmp_path, TOO_TRUSTING, *args)
@@ -60,7 +61,8 @@ def test_failure_is_replayed_first_and_reproducible_with_psql(
     assert "INSERT INTO notes (body) VALUES ('aaaaaa');" in script
     bindir = find_server_bindir()
     assert bindir is not None
-    conninfo = fresh_db_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = schemafuzz_fresh_db_url.set(drivername="postgresql").render_as_string(
+        hide_password=False)
     subprocess.run([str(bindir / "psql"), "-X", "-q", "-d", conninfo, "-f", str(schema)],
                    check=True, capture_output=True)
     replay = subprocess.run([str(bindir / "psql"), "-X", "-d", conninfo, "-f", str(repro)],

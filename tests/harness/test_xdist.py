@@ -14,18 +14,18 @@ import os, pytest
 from pathlib import Path
 
 @pytest.mark.parametrize("i", range(8))
-def test_records(db, i):
-    name = db.execute("SELECT current_database()").scalar()
+def test_records(schemafuzz_db, i):
+    name = schemafuzz_db.execute("SELECT current_database()").scalar()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "none")
     Path(f"seen-{worker}-{i}").write_text(name)
-    assert db.execute("SELECT to_regclass('built_by_template') IS NOT NULL").scalar()
+    assert schemafuzz_db.execute("SELECT to_regclass('built_by_template') IS NOT NULL").scalar()
 """
 
 KILLS_ITS_WORKER = """
 import os
 
-def test_dies(db):
-    db.execute("SELECT 1")
+def test_dies(schemafuzz_db):
+    schemafuzz_db.execute("SELECT 1")
     os._exit(3)
 """
 

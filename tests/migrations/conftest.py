@@ -20,19 +20,19 @@ from tests.migrations.project import Project, models_metadata, write_project
 
 
 @pytest.fixture
-def make_runner(pg_server: Any) -> Iterator[Callable[[Project], MigrationRunner]]:
+def make_runner(schemafuzz_server: Any) -> Iterator[Callable[[Project], MigrationRunner]]:
     """Return a factory: project -> MigrationRunner on a new empty database (dropped after)."""
     made: list[MigrationRunner] = []
 
     def make(project: Project) -> MigrationRunner:
-        runner = MigrationRunner(project.ini, pg_server.create_database())
+        runner = MigrationRunner(project.ini, schemafuzz_server.create_database())
         made.append(runner)
         return runner
 
     yield make
     for runner in made:
         runner.dispose()
-        pg_server.drop_database(runner.url)
+        schemafuzz_server.drop_database(runner.url)
 
 
 @pytest.fixture
@@ -47,13 +47,13 @@ def project_factory(tmp_path: Path) -> Callable[..., Project]:
 
 
 @pytest.fixture
-def schema_differences(pg_server: Any) -> Callable[[MigrationRunner], list[Difference]]:
+def schema_differences(schemafuzz_server: Any) -> Callable[[MigrationRunner], list[Difference]]:
     """Return a function: runner (any state) -> differences between head and the models."""
 
     def run(runner: MigrationRunner) -> list[Difference]:
         metadata = models_metadata()
         runner.upgrade("head")
-        url = pg_server.create_database()
+        url = schemafuzz_server.create_database()
         try:
             create_models_schema(url, metadata)
             engine = sa.create_engine(url, poolclass=NullPool)
@@ -63,6 +63,6 @@ def schema_differences(pg_server: Any) -> Callable[[MigrationRunner], list[Diffe
             finally:
                 engine.dispose()
         finally:
-            pg_server.drop_database(url)
+            schemafuzz_server.drop_database(url)
 
     return run

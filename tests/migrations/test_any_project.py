@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "properties" / "test_migrations.py"
 
 
-def _run_suite(tmp_path: Path, pg_server, **replace) -> subprocess.CompletedProcess[str]:
+def _run_suite(tmp_path: Path, schemafuzz_server, **replace) -> subprocess.CompletedProcess[str]:
     project = write_project(tmp_path / "project", replace=replace or None)
     (tmp_path / "throwaway_models.py").write_text(
         "from tests.migrations.project import models_metadata\nmetadata = models_metadata()\n"
@@ -23,7 +23,7 @@ def _run_suite(tmp_path: Path, pg_server, **replace) -> subprocess.CompletedProc
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
     env.pop("SCHEMAFUZZ_DATABASE_URL", None)
-    admin = pg_server.admin_url.render_as_string(hide_password=False)
+    admin = schemafuzz_server.admin_url.render_as_string(hide_password=False)
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(SUITE), "-q", "-rfEs", "-c",
          str(tmp_path / "pytest.ini"),
@@ -34,8 +34,8 @@ def _run_suite(tmp_path: Path, pg_server, **replace) -> subprocess.CompletedProc
     )
 
 
-def test_suite_passes_on_a_good_throwaway_project(tmp_path, pg_server):
-    result = _run_suite(tmp_path, pg_server)
+def test_suite_passes_on_a_good_throwaway_project(tmp_path, schemafuzz_server):
+    result = _run_suite(tmp_path, schemafuzz_server)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "9 passed" in result.stdout
     assert "migration timings" in result.stdout and "upgrade head:" in result.stdout
@@ -44,8 +44,8 @@ def test_suite_passes_on_a_good_throwaway_project(tmp_path, pg_server):
     assert {"upgrade head", "downgrade base"} <= set(recorded)
 
 
-def test_suite_names_the_drift_on_a_broken_throwaway_project(tmp_path, pg_server):
-    result = _run_suite(tmp_path, pg_server, r1_users_tasks=(
+def test_suite_names_the_drift_on_a_broken_throwaway_project(tmp_path, schemafuzz_server):
+    result = _run_suite(tmp_path, schemafuzz_server, r1_users_tasks=(
         'sa.ForeignKey("users.id", ondelete="CASCADE")', 'sa.ForeignKey("users.id")'))
     assert result.returncode == 1, result.stdout + result.stderr
     # Our catalogue comparison and pytest-alembic's `alembic check` both catch it; the
@@ -59,10 +59,10 @@ def test_suite_names_the_drift_on_a_broken_throwaway_project(tmp_path, pg_server
             ) in result.stdout
 
 
-def test_a_revision_failing_on_an_empty_database_is_one_finding(tmp_path, pg_server):
+def test_a_revision_failing_on_an_empty_database_is_one_finding(tmp_path, schemafuzz_server):
     # r2 calls a function that does not exist: the schema cannot be built. One test reports it;
     # every other property that needs an upgraded database is skipped as blocked by it.
-    result = _run_suite(tmp_path, pg_server, r2_notes=(
+    result = _run_suite(tmp_path, schemafuzz_server, r2_notes=(
         "def upgrade():\n", "def upgrade():\n    op.execute('SELECT no_such_function()')\n"))
     output = result.stdout + result.stderr
     assert result.returncode == 1, output

@@ -138,11 +138,11 @@ def test_a_revision_that_cannot_be_imported_is_named(tmp_path: Path, elsewhere: 
     assert "No module named 'no_such_module_anywhere'" in text and "\n" not in text
 
 
-def test_a_failing_project_env_names_the_way_out(tmp_path: Path, pg_server: Any) -> None:
+def test_a_failing_project_env_names_the_way_out(tmp_path: Path, schemafuzz_server: Any) -> None:
     ini = _write_project(tmp_path / "app", ["script_location = %(here)s/migrations",
                                             "prepend_sys_path = %(here)s"],
                          env_py=FAILING_ENV_PY)
-    url = pg_server.create_database()
+    url = schemafuzz_server.create_database()
     runner = MigrationRunner(ini, url, env="project")
     try:
         with pytest.raises(AlembicProjectError) as caught:
@@ -155,4 +155,4 @@ def test_a_failing_project_env_names_the_way_out(tmp_path: Path, pg_server: Any)
     finally:
         runner.dispose()
         sys.modules.pop("appmodule", None)
-        pg_server.drop_database(url)
+        schemafuzz_server.drop_database(url)

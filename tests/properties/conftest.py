@@ -18,7 +18,8 @@ __all__ = ["REPO", "broken_dump", "copy_models_with", "run_properties"]
 
 
 @pytest.fixture(scope="session")
-def reference_dump(pg_server: DatabaseFactory, target_metadata: object) -> Iterator[str]:
+def reference_dump(schemafuzz_server: DatabaseFactory,
+                   schemafuzz_metadata: object) -> Iterator[str]:
     """``pg_dump --schema-only`` of a database migrated to head with the reference backend."""
-    assert isinstance(target_metadata, sa.MetaData)
-    yield variants.reference_dump(pg_server, target_metadata)
+    assert isinstance(schemafuzz_metadata, sa.MetaData)
+    yield variants.reference_dump(schemafuzz_server, schemafuzz_metadata)

@@ -56,10 +56,10 @@ def _output(result: object) -> str:
 
 
 def test_the_unbroken_schema_passes_every_selection(
-        tmp_path: Path, pg_server: DatabaseFactory, reference_dump: str) -> None:
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, reference_dump: str) -> None:
     schema = broken_dump(tmp_path, reference_dump, "-- nothing broken")
     for _, _, path, selection, _ in BROKEN:
-        result = run_properties(tmp_path, pg_server, path, "-k", selection,
+        result = run_properties(tmp_path, schemafuzz_server, path, "-k", selection,
                                 "--schemafuzz-schema", f"sql:{schema}")
         assert result.returncode == 0, f"{path} -k {selection!r}:\n{_output(result)[-3000:]}"
 
@@ -67,10 +67,10 @@ def test_the_unbroken_schema_passes_every_selection(
 @pytest.mark.parametrize(("alteration", "path", "selection", "finding"),
                          [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN])
 def test_broken_schema_is_caught_with_a_finding(
-        tmp_path: Path, pg_server: DatabaseFactory, reference_dump: str, alteration: str,
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, reference_dump: str, alteration: str,
         path: str, selection: str, finding: str) -> None:
     schema = broken_dump(tmp_path, reference_dump, alteration)
-    result = run_properties(tmp_path, pg_server, path, "-k", selection,
+    result = run_properties(tmp_path, schemafuzz_server, path, "-k", selection,
                             "--schemafuzz-schema", f"sql:{schema}")
     output = _output(result)
     assert result.returncode == 1, output[-3000:]
@@ -78,9 +78,11 @@ def test_broken_schema_is_caught_with_a_finding(
     assert (tmp_path / ".schemafuzz" / "coverage.md").read_text().count("FINDING") >= 1
 
 
-def test_passive_deletes_removed_is_caught(tmp_path: Path, pg_server: DatabaseFactory) -> None:
+def test_passive_deletes_removed_is_caught(tmp_path: Path,
+                                           schemafuzz_server: DatabaseFactory) -> None:
     models = copy_models_with(tmp_path, '"passive_deletes": True', '"passive_deletes": False')
-    result = run_properties(tmp_path, pg_server, FOREIGN_KEYS, "--schemafuzz-models", models,
+    result = run_properties(tmp_path, schemafuzz_server, FOREIGN_KEYS, "--schemafuzz-models",
+                            models,
                             "--schemafuzz-schema", "metadata")
     output = _output(result)
     assert result.returncode == 1, output[-3000:]

@@ -50,10 +50,11 @@ def shortest_program(output: str) -> str:
     return programs[-1]
 
 
-def test_the_unbroken_schema_passes(tmp_path: Path, pg_server: DatabaseFactory,
+def test_the_unbroken_schema_passes(tmp_path: Path, schemafuzz_server: DatabaseFactory,
                                     reference_dump: str) -> None:
     schema = broken_dump(tmp_path, reference_dump, "-- nothing broken")
-    result = run_properties(tmp_path, pg_server, STATEFUL, "--schemafuzz-schema", f"sql:{schema}",
+    result = run_properties(tmp_path, schemafuzz_server, STATEFUL, "--schemafuzz-schema",
+                            f"sql:{schema}",
                             timeout=120)
     assert result.returncode == 0, _output(result)[-3000:]
     assert "2 passed" in result.stdout, _output(result)[-3000:]
@@ -62,12 +63,12 @@ def test_the_unbroken_schema_passes(tmp_path: Path, pg_server: DatabaseFactory,
 @pytest.mark.parametrize(("alteration", "selection", "finding", "step"),
                          [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN])
 def test_broken_schema_fails_the_machine_with_a_finding_and_its_steps(
-        tmp_path: Path, pg_server: DatabaseFactory, reference_dump: str, alteration: str,
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, reference_dump: str, alteration: str,
         selection: str, finding: str, step: str) -> None:
     schema = broken_dump(tmp_path, reference_dump, alteration)
     # A fixed seed makes the child's run reproducible: unseeded, each bug is caught in most
     # dev-profile runs but not all (30 runs of 20 steps are a short search).
-    result = run_properties(tmp_path, pg_server, STATEFUL, "-k", selection,
+    result = run_properties(tmp_path, schemafuzz_server, STATEFUL, "-k", selection,
                             "--schemafuzz-schema", f"sql:{schema}", "--hypothesis-seed=0",
                             timeout=120)
     output = _output(result)

@@ -39,12 +39,12 @@ ALL_MODELS = [(name, m) for name, (_, models) in MODEL_SETS.items() for m in mod
 
 
 @pytest.fixture(scope="session")
-def engines(pg_server: Any) -> Iterator[dict[str, sa.Engine]]:
+def engines(schemafuzz_server: Any) -> Iterator[dict[str, sa.Engine]]:
     """An engine per model set, on its own database with the set's schema created."""
     made: dict[str, tuple[sa.Engine, Any]] = {}
     try:
         for name, (module, _) in MODEL_SETS.items():
-            url = pg_server.create_database()
+            url = schemafuzz_server.create_database()
             engine = sa.create_engine(url)
             module.metadata.create_all(engine)
             made[name] = (engine, url)
@@ -52,7 +52,7 @@ def engines(pg_server: Any) -> Iterator[dict[str, sa.Engine]]:
     finally:
         for engine, url in made.values():
             engine.dispose()
-            pg_server.drop_database(url)
+            schemafuzz_server.drop_database(url)
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ def test_unsupported_column_and_check_are_explicit():
         S.valid(Odd)
 
 
-def test_unrecognised_check_is_filtered_by_the_database(fresh_db_url):
+def test_unrecognised_check_is_filtered_by_the_database(schemafuzz_fresh_db_url):
     reg = registry()
 
     class B(SQLModel, registry=reg):
@@ -101,7 +101,7 @@ def test_unrecognised_check_is_filtered_by_the_database(fresh_db_url):
 
     with pytest.raises(S.UnsupportedConstraintError, match="ck_coded_md5"):
         S.valid(Coded)
-    engine = sa.create_engine(fresh_db_url)
+    engine = sa.create_engine(schemafuzz_fresh_db_url)
     try:
         B.metadata.create_all(engine)
         with engine.connect() as connection:
