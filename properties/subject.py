@@ -40,6 +40,7 @@ class UnderTest:
     metadata: sa.MetaData = field(repr=False)
     table_models: tuple[type[Any], ...]
     alembic_ini: Path | None
+    revisions: tuple[str, ...]  # base to head; empty without a project or with several heads
     alembic_env: AlembicEnv
     schema: SchemaSpec
     db_url: str | None = field(repr=False)  # checked by parse_db_url, kept as given
@@ -152,17 +153,20 @@ def _profile(configuration: Configuration) -> str:
     return profile
 
 
-def _check_alembic_project(alembic_ini: Path, alembic_env: AlembicEnv) -> None:
+def _revisions(alembic_ini: Path, alembic_env: AlembicEnv) -> tuple[str, ...]:
+    """The project's revision ids, base to head (its revision files are imported once, here);
+    empty when the history has several heads, a finding the migration properties report."""
     # Imported here: Alembic is only needed when a project is configured.
     from .migrations.config import AlembicProjectError
     from .migrations.runner import MigrationRunner, MultipleHeadsError
 
     try:
-        MigrationRunner(alembic_ini, make_url("postgresql://unused"), env=alembic_env).revisions()
+        return tuple(MigrationRunner(alembic_ini, make_url("postgresql://unused"),
+                                     env=alembic_env).revisions())
     except AlembicProjectError as error:
         raise ConfigurationError(str(error)) from None
     except MultipleHeadsError:
-        pass  # a finding about the history, reported by the migration properties
+        return ()
 
 
 def resolve(configuration: Configuration) -> UnderTest:
@@ -191,10 +195,10 @@ def resolve(configuration: Configuration) -> UnderTest:
         raise ConfigurationError(
             f"models {name!r} defines no table models (SQLModel classes with table=True); "
             f"point {configuration.setting('models')} at the module that defines them")
-    if alembic_ini is not None:
-        _check_alembic_project(alembic_ini, alembic_env)
+    revisions = _revisions(alembic_ini, alembic_env) if alembic_ini is not None else ()
     return UnderTest(
         configuration=configuration, models_name=name, models=module,
         metadata=metadata_of(module), table_models=models, alembic_ini=alembic_ini,
+        revisions=revisions,
         alembic_env=alembic_env, schema=schema, db_url=configuration.db_url, profile=profile,
     )
