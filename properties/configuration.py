@@ -29,7 +29,8 @@ from typing import Any
 
 from .harness.errors import HarnessError
 
-__all__ = ["OPTIONS", "Configuration", "ConfigurationError", "pyproject_of", "read_configuration"]
+__all__ = ["OPTIONS", "Configuration", "ConfigurationError", "enabled_in", "pyproject_of",
+           "read_configuration"]
 
 # pyproject key -> the option that overrides it (dest is the key itself).
 OPTIONS: dict[str, str] = {
@@ -81,6 +82,20 @@ def pyproject_of(rootpath: Path, inipath: Path | None) -> Path | None:
         return inipath
     candidate = rootpath / "pyproject.toml"
     return candidate if candidate.is_file() else None
+
+
+def enabled_in(pyproject: Path | None) -> bool:
+    """Whether ``pyproject`` says ``enabled = true`` in ``[tool.schemafuzz]``; False for a
+    file that is missing or cannot be read (its other keys are checked only in runs that use
+    schemafuzz, by :func:`read_configuration`)."""
+    if pyproject is None:
+        return False
+    try:
+        with pyproject.open("rb") as stream:
+            table = tomllib.load(stream).get("tool", {}).get("schemafuzz", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(table, dict) and table.get("enabled") is True
 
 
 def _table(pyproject: Path | None) -> dict[str, Any]:

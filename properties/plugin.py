@@ -21,7 +21,13 @@ from typing import Any
 import pytest
 
 from .collection import PACKAGE_DIR, inside_package
-from .configuration import OPTIONS, Configuration, pyproject_of, read_configuration
+from .configuration import (
+    OPTIONS,
+    Configuration,
+    enabled_in,
+    pyproject_of,
+    read_configuration,
+)
 from .harness import HarnessError, guard, register_profiles
 from .harness.profiles import set_run_profile
 from .migrations.environment import ALEMBIC_ENVS
@@ -87,9 +93,14 @@ def _configuration(config: pytest.Config) -> Configuration:
 
 
 def is_active(config: pytest.Config) -> bool:
-    """Whether this run asked for schemafuzz (see the module docstring)."""
-    return (_configuration(config).enabled
-            or any(inside_package(path) for path in _named_paths(config)))
+    """Whether this run asked for schemafuzz (see the module docstring). Only a run that did
+    has its ``[tool.schemafuzz]`` table checked: a project that does not use schemafuzz never
+    hears from it, whatever its pyproject.toml holds."""
+    if config.known_args_namespace.schemafuzz:
+        return True
+    if any(inside_package(path) for path in _named_paths(config)):
+        return True
+    return enabled_in(pyproject_of(config.rootpath, config.inipath))
 
 
 @pytest.hookimpl(tryfirst=True)

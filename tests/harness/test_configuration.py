@@ -53,6 +53,12 @@ def test_installed_but_not_asked_for_it_does_nothing(tmp_path: Path) -> None:
         assert f"  {generic}=" not in helped.stdout, generic
 
 
+def test_a_table_is_only_checked_in_runs_that_use_schemafuzz(tmp_path: Path) -> None:
+    result = _child(tmp_path, '[tool.schemafuzz]\nmodles = 3\n', "-q", source=PLAIN_TEST)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "schemafuzz" not in (result.stdout + result.stderr).lower()
+
+
 def test_its_properties_do_not_change_the_projects_own_hypothesis_tests(
         tmp_path: Path) -> None:
     pyproject = ('[tool.schemafuzz]\nenabled = true\nmodels = "backend.app.models"\n'
