@@ -47,13 +47,17 @@ def add_properties(config: pytest.Config, named: list[Path]) -> None:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    # The package's subfolders hold no properties; collecting them (as pytest does for
-    # `pytest properties` in the schemafuzz repository) would import their modules a second
-    # time, under the folder's name.
-    if collection_path.is_dir() and collection_path.resolve() != PACKAGE_DIR \
-            and inside_package(collection_path):
+    # Only the package's test_*.py files are properties. Its subfolders and other modules
+    # would otherwise be collected by `pytest properties` in the schemafuzz repository (and
+    # its modules imported a second time, under the folder's name) or by a project whose
+    # python_files is as wide as `*.py`.
+    if not inside_package(collection_path) or collection_path.resolve() == PACKAGE_DIR:
+        return None
+    if collection_path.is_dir():
         return True
-    return None
+    if collection_path.name == "__init__.py" or fnmatch(collection_path.name, "test_*.py"):
+        return None
+    return True
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
