@@ -4,7 +4,8 @@
                [--alembic-env suite|project] [--profile NAME] [-- PYTEST ARGS]
 
 It runs pytest on the installed properties only (not the project's own tests), from the working
-directory, with the ``[tool.schemafuzz]`` table of ./pyproject.toml and these options on top.
+directory, with the project's configuration file there (the ``[tool.schemafuzz]`` table of
+./pyproject.toml) and these options on top.
 Exit status: 0 when the schema holds, 1 on findings, 2 on a usage error or a run that could not
 reach a verdict (interrupted, nothing collected, pytest's own failure).
 """
@@ -12,8 +13,10 @@ reach a verdict (interrupted, nothing collected, pytest's own failure).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +56,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# pytest's own configuration files, in the order it looks for them.
+_CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
+def _config_file(folder: Path) -> str:
+    """The project's configuration file in ``folder``, else the null device. Named
+    explicitly: pytest would otherwise look for one in the folders above the installed
+    package, which may belong to another project (a virtualenv inside a checkout)."""
+    for name in _CONFIG_FILES:
+        if (folder / name).is_file():
+            return name
+    return os.devnull
+
+
 def pytest_arguments(argv: Sequence[str]) -> list[str]:
     """The pytest command line for ``schemafuzz ARGV``. Raises SystemExit(2) with argparse's
     usage message for arguments it does not know (``--help`` exits 0)."""
@@ -62,7 +79,7 @@ def pytest_arguments(argv: Sequence[str]) -> list[str]:
         cut = args.index("--")
         args, passthrough = args[:cut], args[cut + 1:]
     parsed = _parser().parse_args(args)
-    words = ["--schemafuzz", str(PACKAGE_DIR), "--rootdir", "."]
+    words = ["--schemafuzz", str(PACKAGE_DIR), "--rootdir", ".", "-c", _config_file(Path.cwd())]
     for key, option in OPTIONS.items():
         value = getattr(parsed, key)
         if value is not None:

@@ -43,7 +43,15 @@ def user_python(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Iterat
     if prepared:
         yield Path(prepared)
         return
-    venv = tmp_path_factory.mktemp("venv")
+    # Inside another project, as a virtualenv often is (.ci/run's lies in this checkout): its
+    # configuration must not be taken for the configuration of the project the user runs in.
+    elsewhere = tmp_path_factory.mktemp("another_project")
+    (elsewhere / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\npythonpath = ["."]\n\n'
+        '[tool.schemafuzz]\nmodels = "not.these.models"\n')
+    (elsewhere / "backend").mkdir()
+    (elsewhere / "backend" / "__init__.py").write_text("")
+    venv = elsewhere / ".venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)],
