@@ -5,9 +5,9 @@ The properties are the ``test_*.py`` modules of this package. A run that asked f
 (``--schemafuzz`` on the command line, or ``enabled = true`` with no paths given) collects them
 beside the project's own tests, unless its arguments already name some of them (a replay, or
 ``pytest properties`` in the schemafuzz repository). Their Hypothesis settings are schemafuzz's
-profiles; the project's own Hypothesis tests keep theirs: the profile is loaded only while the
-property modules are imported (``@given`` reads the default settings then), and the previous
-profile is restored afterwards.
+profiles; the project's own Hypothesis tests keep theirs: the profile is loaded only while a
+property module is imported (``@given`` reads the default settings then) and while a property
+runs (the stateful machines build theirs then), and the previous profile is restored after.
 """
 
 from __future__ import annotations
