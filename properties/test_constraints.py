@@ -1,8 +1,8 @@
 """The principle, per table and per constraint: what the model accepts, PostgreSQL stores and
 reads back equal; what breaks a constraint, PostgreSQL refuses with the SQLSTATE it implies.
 
-Generated per table and per constraint of the models named by ``--schemafuzz-models`` (see
-conftest.py); every disagreement fails with a finding naming the table, column, constraint and
+Generated per table and per constraint of the models under test (see collection.py); every
+disagreement fails with a finding naming the table, column, constraint and
 layers.
 """
 
