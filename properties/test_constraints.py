@@ -2,8 +2,7 @@
 reads back equal; what breaks a constraint, PostgreSQL refuses with the SQLSTATE it implies.
 
 Generated per table and per constraint of the models under test (see collection.py); every
-disagreement fails with a finding naming the table, column, constraint and
-layers.
+disagreement fails with a finding naming the table, column, constraint and layers.
 """
 
 from __future__ import annotations
