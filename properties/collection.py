@@ -26,6 +26,7 @@ from .subject import under_test_of
 __all__ = ["PACKAGE_DIR", "add_properties", "inside_package"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+_PROPERTY_FILES = "test_*.py"  # the package's modules that hold properties
 
 
 def inside_package(path: Path) -> bool:
@@ -55,7 +56,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         return None
     if collection_path.is_dir():
         return True
-    if collection_path.name == "__init__.py" or fnmatch(collection_path.name, "test_*.py"):
+    if collection_path.name == "__init__.py" or fnmatch(collection_path.name, _PROPERTY_FILES):
         return None
     return True
 
@@ -63,7 +64,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
     # The properties are collected whatever the project's `python_files` says; pytest's own
     # hook collects them when the patterns match, this one when they do not.
-    if file_path.resolve().parent != PACKAGE_DIR or not fnmatch(file_path.name, "test_*.py"):
+    if file_path.resolve().parent != PACKAGE_DIR or not fnmatch(file_path.name, _PROPERTY_FILES):
         return None
     patterns = parent.config.getini("python_files")
     if any(fnmatch(file_path.name, pattern) for pattern in patterns):

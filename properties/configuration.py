@@ -88,25 +88,27 @@ def enabled_in(pyproject: Path | None) -> bool:
     """Whether ``pyproject`` says ``enabled = true`` in ``[tool.schemafuzz]``; False for a
     file that is missing or cannot be read (its other keys are checked only in runs that use
     schemafuzz, by :func:`read_configuration`)."""
-    if pyproject is None:
-        return False
     try:
-        with pyproject.open("rb") as stream:
-            table = tomllib.load(stream).get("tool", {}).get("schemafuzz", {})
-    except (OSError, tomllib.TOMLDecodeError):
+        table = _raw_table(pyproject)
+    except ConfigurationError:
         return False
     return isinstance(table, dict) and table.get("enabled") is True
 
 
-def _table(pyproject: Path | None) -> dict[str, Any]:
+def _raw_table(pyproject: Path | None) -> Any:
+    """The ``[tool.schemafuzz]`` value of ``pyproject`` as read ({} without a file); raises
+    ConfigurationError for a file that cannot be read or parsed."""
     if pyproject is None:
         return {}
     try:
         with pyproject.open("rb") as stream:
-            document = tomllib.load(stream)
+            return tomllib.load(stream).get("tool", {}).get("schemafuzz", {})
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigurationError(f"{pyproject}: cannot be read: {error}") from None
-    table = document.get("tool", {}).get("schemafuzz", {})
+
+
+def _table(pyproject: Path | None) -> dict[str, Any]:
+    table = _raw_table(pyproject)
     if not isinstance(table, dict):
         raise ConfigurationError(f"{pyproject}: {_TABLE} must be a table")
     unknown = sorted(set(table) - _KEYS)

@@ -48,17 +48,22 @@ if TYPE_CHECKING:  # imported by the fixture: it loads the strategies, too slow 
     from .checks import Tallies
 
 __all__ = ["LEDGER_KEY", "PROVISIONED_KEY", "build_schema_database", "close_provisioned",
-           "setup_errors_end_the_run", "worker_share"]
+           "setup_error_line", "setup_errors_end_the_run", "worker_share"]
 
 PROVISIONED_KEY = pytest.StashKey[Provisioned]()
 LEDGER_KEY = pytest.StashKey[Ledger]()
 DESCRIPTION_KEY = pytest.StashKey[tuple[str | None, list[str]]]()
 
 
-def _abort(error: HarnessError) -> NoReturn:
+def setup_error_line(error: HarnessError) -> str:
+    """The one line a setup problem ends the run with: the guard's first refusal when there
+    was one (whatever the error says, the refused connection is the cause), else the error."""
     refused = guard.refusals()
-    message = refused[0] if refused else str(error)
-    pytest.exit(f"schemafuzz: {message}", returncode=pytest.ExitCode.USAGE_ERROR)
+    return f"schemafuzz: {refused[0] if refused else error}"
+
+
+def _abort(error: HarnessError) -> NoReturn:
+    pytest.exit(setup_error_line(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @contextmanager

@@ -122,8 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
         register_profiles()  # a bad SCHEMAFUZZ_SHARED_EXAMPLES is a usage error too
         set_run_profile(under_test.profile)
     except HarnessError as error:
-        refused = guard.refusals()
-        raise pytest.UsageError(f"schemafuzz: {refused[0] if refused else error}") from None
+        raise pytest.UsageError(fixtures.setup_error_line(error)) from None
     config.stash[UNDER_TEST_KEY] = under_test
     config.addinivalue_line("markers", "schemafuzz: one of schemafuzz's built-in properties")
     collection.add_properties(config, _named_paths(config))
