@@ -6,21 +6,27 @@ PostgreSQL did with it, in a savepoint so the sandbox stays usable.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
-from schemafuzz.findings import Finding, describe_value, same_stored_value
+from schemafuzz.findings import NO_VALUE, AppCodeError, Finding, describe_value, same_stored_value
 from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.report import Ledger
 from schemafuzz.strategies import Constraint, Kind, Violation, constraints
 
+if TYPE_CHECKING:
+    from schemafuzz.fixtures import Verdict
+
 __all__ = [
     "VALUE_KINDS",
+    "AppCodeError",
     "Outcome",
     "Tallies",
     "Tally",
@@ -30,6 +36,7 @@ __all__ = [
     "insert_statement",
     "layers_of",
     "record_of",
+    "refused_valid_row",
     "stored_row_mismatches",
 ]
 
@@ -63,13 +70,17 @@ def declare_catalogue(ledger: Ledger, models: Iterable[type[Any]]) -> dict[str, 
 
 def record_of(instance: Any) -> dict[str, Any]:
     """The column values of a model instance keyed by column name; a None in a column that
-    the database fills (server default) is left out, so the database fills it."""
+    the database fills (server default, serial or identity key) is left out, so the database
+    fills it."""
     mapper = sa.inspect(type(instance))
     record: dict[str, Any] = {}
     for attr in mapper.column_attrs:
         column = attr.columns[0]
         value = getattr(instance, attr.key, None)
-        if value is None and column.server_default is not None:
+        table = column.table
+        generated_key = bool(column.primary_key) and (
+            table.autoincrement_column is column or column.identity is not None)
+        if value is None and (column.server_default is not None or generated_key):
             continue
         record[column.name] = value
     return record
@@ -90,23 +101,61 @@ class Outcome:
         return self.sqlstate is None
 
 
+def _app_code_error(statement: sa.Executable, error: Exception) -> AppCodeError:
+    """Name the column whose value the app's code refused: each bound value of an INSERT is
+    passed through its column type's bind processor again until one raises."""
+    cause = error.orig if isinstance(error, sa.exc.StatementError) and error.orig else error
+    message = f"{type(cause).__name__}: {cause}".split("\n")[0][:300]
+    table = getattr(statement, "table", None)
+    if not isinstance(table, sa.Table):
+        return AppCodeError("?", "?", message)
+    dialect = postgresql.dialect()
+    values = dict(statement.compile(dialect=dialect).params)
+    for column in table.columns:  # values the statement leaves to a Python-side default
+        default = column.default
+        if column.name not in values and default is not None and default.is_callable:
+            with contextlib.suppress(Exception):
+                values[column.name] = default.arg(None)  # type: ignore[attr-defined]
+    for name, value in values.items():
+        column = table.c.get(name)
+        processor = column.type.bind_processor(dialect) if column is not None else None
+        if processor is None:
+            continue
+        try:
+            processor(value)
+        except Exception:  # the app's own error, whatever it is: this is the column
+            return AppCodeError(str(table.name), name, message)
+    return AppCodeError(str(table.name), "?", message)
+
+
 def attempt(sandbox: Sandbox, statement: sa.Executable) -> Outcome:
     """Execute ``statement`` in its own savepoint and return the outcome; a refused statement
-    leaves no trace. Raises DBAPIError only for errors without a SQLSTATE (lost connection)."""
+    leaves no trace. Raises AppCodeError when the app's code or SQLAlchemy refuses a value
+    before it reaches the database (the savepoint rolled back), and DBAPIError only for
+    errors without a SQLSTATE (lost connection)."""
     savepoint = sandbox.connection.begin_nested()
     try:
         result = sandbox.connection.execute(statement)
         row = result.first() if result.returns_rows else None
-    except DBAPIError as error:
+    except (sa.exc.StatementError, ValueError, TypeError, LookupError) as error:
+        if isinstance(error, DBAPIError):
+            return _refused(savepoint, error)
         savepoint.rollback()
-        state = sqlstate_of(error)
-        if state is None:
-            raise
-        diag = getattr(error.orig, "diag", None)
-        return Outcome(state, " ".join(str(error.orig).split())[:300],
-                       getattr(diag, "constraint_name", None), getattr(diag, "column_name", None))
+        raise _app_code_error(statement, error) from error
     savepoint.commit()
     return Outcome(None, row=row)
+
+
+def _refused(savepoint: sa.NestedTransaction, error: DBAPIError) -> Outcome:
+    """The outcome of a statement PostgreSQL refused (savepoint rolled back); re-raises an
+    error without a SQLSTATE."""
+    savepoint.rollback()
+    state = sqlstate_of(error)
+    if state is None:
+        raise error
+    diag = getattr(error.orig, "diag", None)
+    return Outcome(state, " ".join(str(error.orig).split())[:300],
+                   getattr(diag, "constraint_name", None), getattr(diag, "column_name", None))
 
 
 def insert_statement(table: sa.Table, record: dict[str, Any]) -> sa.Insert:
@@ -133,6 +182,35 @@ def insert_instance(sandbox: Sandbox, instance: Any) -> tuple[dict[str, Any], Ou
     return record, attempt(sandbox, statement)
 
 
+def _column_named_by(table: sa.Table, outcome: Outcome, sent: dict[str, Any]) -> str:
+    """The column an error is about: PostgreSQL's diagnostics name it for most errors; for a
+    bad enum label only the type is named, so find the column of that type; a constraint
+    names its columns; else the columns sent, joined."""
+    if outcome.column_name:
+        return outcome.column_name
+    for column in table.columns:
+        name = getattr(column.type, "name", None)
+        if isinstance(column.type, sa.Enum) and name and f"enum {name}" in outcome.message:
+            return str(column.name)
+    for constraint in table.constraints:
+        if outcome.constraint_name and constraint.name == outcome.constraint_name:
+            return ",".join(c.name for c in getattr(constraint, "columns", ())) or "*"
+    return ",".join(sent) or "*"
+
+
+def refused_valid_row(verdict: Verdict, table: sa.Table, outcome: Outcome, sent: dict[str, Any],
+                      what: str) -> NoReturn:
+    """A row the model accepts that PostgreSQL refused: a root cause (every test that needs a
+    row of ``table`` would meet it), reported once, blocking the tests on ``table``."""
+    column = _column_named_by(table, outcome, sent)
+    rule = outcome.constraint_name or f"SQLSTATE {outcome.sqlstate}"
+    finding = Finding(table.name, column, rule, ["model"],
+                      f"{what} with SQLSTATE {outcome.sqlstate} ({outcome.message})",
+                      sent.get(column, NO_VALUE))
+    verdict.root_cause(f"refused valid row: {table.name}.{column}: {rule}", finding,
+                       blocks=[table.name])
+
+
 def stored_row_mismatches(table: sa.Table, sent: dict[str, Any], stored: sa.Row[Any]
                           ) -> list[tuple[str, Any, Any]]:
     """Columns whose stored value differs from the value sent: (column, sent, stored)."""
@@ -152,9 +230,9 @@ def violation_finding(violation: Violation, what: str) -> Finding:
     return Finding(violation.table, violation.column, violation.rule, layers, what, value)
 
 
-def short(value: Any) -> str:
+def short(value: Any, limit: int = 80) -> str:
     """``describe_value`` re-exported for property modules."""
-    return describe_value(value)
+    return describe_value(value, limit)
 
 
 class Tally:

@@ -12,6 +12,8 @@ checks) |
 | ``db_url`` / ``db_url_env`` | ``--schemafuzz-db-url`` | a server to use instead of a throwaway
 one |
 | ``profile`` | ``--schemafuzz-profile`` | ``dev``, ``ci`` or ``nightly`` |
+| ``accept_unguarded`` | ``--schemafuzz-accept-unguarded`` | rules only the model enforces that
+the project accepts: ``["item.title:min_length", ...]`` (the option: comma-separated) |
 | ``reference_backend`` | | the models are this repository's reference backend |
 
 Paths in the table are read from the folder of the ``pyproject.toml``; paths given as options
@@ -40,6 +42,7 @@ OPTIONS: dict[str, str] = {
     "schema": "--schemafuzz-schema",
     "db_url": "--schemafuzz-db-url",
     "profile": "--schemafuzz-profile",
+    "accept_unguarded": "--schemafuzz-accept-unguarded",
 }
 _KEYS = {"enabled", "db_url_env", "reference_backend", *OPTIONS}
 _TABLE = "[tool.schemafuzz]"
@@ -65,6 +68,7 @@ class Configuration:
     db_url: str | None = field(default=None, repr=False)
     profile: str | None = None
     reference_backend: bool = False
+    accept_unguarded: frozenset[str] = frozenset()  # "table.column:rule" entries
     from_options: frozenset[str] = frozenset()
     pyproject: Path | None = None
 
@@ -170,9 +174,24 @@ def read_configuration(pyproject: Path | None, options: dict[str, Any]) -> Confi
         profile=(options.get("profile") or os.environ.get("SCHEMAFUZZ_PROFILE")
                  or _text(table, "profile", pyproject)),
         reference_backend=_flag(table, "reference_backend", pyproject),
+        accept_unguarded=_accepted(table, pyproject, options.get("accept_unguarded")),
         from_options=frozenset(given),
         pyproject=pyproject,
     )
+
+
+def _accepted(table: dict[str, Any], pyproject: Path | None, option: str | None
+              ) -> frozenset[str]:
+    """The ``accept_unguarded`` entries of the table and of the option (comma-separated);
+    raises ConfigurationError when the table's value is not a list of "table.column[:rule]"."""
+    value = table.get("accept_unguarded", [])
+    entries = [*value] if isinstance(value, list) else None
+    if entries is None or not all(isinstance(e, str) and "." in e for e in entries):
+        raise ConfigurationError(
+            f'{pyproject}: accept_unguarded in {_TABLE} must be a list of "table.column:rule" '
+            'strings, e.g. ["item.title:min_length"]')
+    entries += [e for e in (option or "").split(",") if e.strip()]
+    return frozenset(e.strip() for e in entries)
 
 
 def _schema_from_table(table: dict[str, Any], pyproject: Path | None, base: Path) -> str | None:

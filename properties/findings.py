@@ -8,7 +8,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["NO_VALUE", "Finding", "describe_value", "same_stored_value"]
+__all__ = [
+    "ADVICE",
+    "DRIFT",
+    "KINDS",
+    "NO_VALUE",
+    "UNGUARDED",
+    "AppCodeError",
+    "Finding",
+    "describe_value",
+    "same_stored_value",
+]
+
+# The three kinds of finding. Drift: the model, the metadata and the database disagree (fails).
+# Unguarded: a rule only the model enforces, which SQL clients and unvalidated ``table=True``
+# instances bypass (fails unless the project accepts it). Advice: the layers end in the same
+# state, but there is a better way (never fails).
+DRIFT, UNGUARDED, ADVICE = "drift", "unguarded", "advice"
+KINDS = (DRIFT, UNGUARDED, ADVICE)
+_LABELS = {DRIFT: "FINDING", UNGUARDED: "UNGUARDED", ADVICE: "ADVICE"}
 
 NO_VALUE: Any = type("NoValue", (), {"__repr__": lambda self: "NO_VALUE"})()
 """A finding about a structure (a schema object, a cascade) rather than a value."""
@@ -32,11 +50,12 @@ class Finding:
     layers: Iterable[str]
     what: str
     value: Any = NO_VALUE
+    kind: str = DRIFT
 
     def __str__(self) -> str:
         layers = ", ".join(sorted(str(layer) for layer in self.layers)) or "nothing"
         where = f"{self.table}.{self.column} [{self.rule}; declared by {layers}]"
-        text = f"FINDING {where}: {self.what}"
+        text = f"{_LABELS[self.kind]} {where}: {self.what}"
         if self.value is NO_VALUE:
             return text
         return f"{text}; minimal value: {describe_value(self.value)}"
@@ -53,3 +72,13 @@ def same_stored_value(sent: Any, stored: Any) -> bool:
     if type(sent) is str or type(stored) is str:
         return type(sent) is type(stored) and sent == stored
     return bool(sent == stored)
+
+
+class AppCodeError(Exception):
+    """The app's code or SQLModel/SQLAlchemy refused a row before PostgreSQL saw it (a
+    default factory, a type's ``process_bind_param``, a validator): a finding about the app,
+    naming the table and, where it can be found, the column."""
+
+    def __init__(self, table: str, column: str, message: str) -> None:
+        super().__init__(f"{table}.{column}: {message}")
+        self.table, self.column, self.message = table, column, message

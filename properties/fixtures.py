@@ -14,12 +14,15 @@ the name of a project's own fixture:
   the test, and after every Hypothesis example when the test is a ``@given`` test.
 - ``schemafuzz_ledger`` (session) and ``schemafuzz_tallies`` (function): what the reports are
   made of.
+- ``schemafuzz_verdict`` (function): gives a finding its verdict by kind (drift fails,
+  unguarded fails unless accepted, advice warns) and reports root causes once, blocking the
+  tests that depend on them (:mod:`schemafuzz.verdicts`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
 from .blocking import UPGRADE_FROM_EMPTY, blocker
+from .findings import AppCodeError, Finding
 from .harness import (
     DatabaseFactory,
     HarnessError,
@@ -43,11 +47,12 @@ from .harness import (
 from .harness.schema import MigrationsBlocked
 from .report import Ledger
 from .subject import UnderTest, under_test_of
+from .verdicts import RootCauses, conclude
 
 if TYPE_CHECKING:  # imported by the fixture: it loads the strategies, too slow for start-up
     from .checks import Tallies
 
-__all__ = ["LEDGER_KEY", "PROVISIONED_KEY", "build_schema_database", "close_provisioned",
+__all__ = ["LEDGER_KEY", "PROVISIONED_KEY", "Verdict", "build_schema_database", "close_provisioned",
            "setup_error_line", "setup_errors_end_the_run", "worker_share"]
 
 PROVISIONED_KEY = pytest.StashKey[Provisioned]()
@@ -265,14 +270,68 @@ def schemafuzz_tallies(request: pytest.FixtureRequest,
                                 measured_by=request.node.nodeid)
 
 
-def _per_example(inner: Callable[..., Any]) -> Callable[..., Any]:
+_ROOT_CAUSES_KEY = pytest.StashKey["RootCauses"]()
+
+
+class Verdict:
+    """The verdicts of one test: :meth:`conclude` for a finding, :meth:`root_cause` for a
+    finding other tests would meet again, :meth:`check` to skip a test a root cause blocks."""
+
+    def __init__(self, ledger: Ledger, causes: RootCauses, accepted: frozenset[str],
+                 nodeid: str) -> None:
+        self.ledger, self.causes, self.accepted, self.nodeid = ledger, causes, accepted, nodeid
+
+    def conclude(self, finding: Finding, keys: Iterable[str] = ()) -> None:
+        """See :func:`schemafuzz.verdicts.conclude` (fails, or returns for advice/accepted)."""
+        conclude(self.ledger, finding, accepted=self.accepted, keys=keys)
+
+    def root_cause(self, key: str, finding: Finding, blocks: Iterable[str] = ()) -> NoReturn:
+        """See :meth:`schemafuzz.verdicts.RootCauses.found`: fails the first test, skips the
+        next ones."""
+        self.causes.found(self.ledger, key, finding, self.nodeid, blocks)
+
+    def check(self, tables: Iterable[str]) -> None:
+        """Skip this test when a root cause blocks one of ``tables``."""
+        self.causes.check(tables)
+
+
+def _verdict_of(item: pytest.Item) -> Verdict:
+    config = item.config
+    if _ROOT_CAUSES_KEY not in config.stash:
+        config.stash[_ROOT_CAUSES_KEY] = RootCauses()
+    if LEDGER_KEY not in config.stash:
+        config.stash[LEDGER_KEY] = Ledger()
+    accepted = under_test_of(config).configuration.accept_unguarded
+    return Verdict(config.stash[LEDGER_KEY], config.stash[_ROOT_CAUSES_KEY], accepted,
+                   item.nodeid)
+
+
+@pytest.fixture
+def schemafuzz_verdict(request: pytest.FixtureRequest, schemafuzz_ledger: Ledger) -> Verdict:
+    """This test's :class:`Verdict`, sharing the run's root causes and accepted rules."""
+    assert isinstance(request.node, pytest.Item)
+    return _verdict_of(request.node)
+
+
+def _app_code_finding(error: AppCodeError) -> Finding:
+    return Finding(error.table, error.column, "app code", ["model"],
+                   "the app's code or SQLModel/SQLAlchemy refused a generated row before it "
+                   f"reached PostgreSQL: {error.message}")
+
+
+def _per_example(inner: Callable[..., Any], item: pytest.Item) -> Callable[..., Any]:
     @functools.wraps(inner)
     def run_in_savepoint(*args: Any, **kwargs: Any) -> Any:
         sandbox = kwargs.get("schemafuzz_db")
         if not isinstance(sandbox, Sandbox):
             return inner(*args, **kwargs)
-        with sandbox.example():
-            return inner(*args, **kwargs)
+        try:
+            with sandbox.example():
+                return inner(*args, **kwargs)
+        except AppCodeError as error:  # one finding per column, not a traceback per test
+            verdict = _verdict_of(item)
+            verdict.root_cause(f"app code: {error.table}.{error.column}: {error.message}",
+                               _app_code_finding(error), blocks=[error.table])
 
     run_in_savepoint._schemafuzz_per_example = True  # type: ignore[attr-defined]
     return run_in_savepoint
@@ -287,4 +346,4 @@ def pytest_runtest_call(item: pytest.Item) -> None:
         return
     inner = getattr(handle, "inner_test", None)
     if inner is not None and not getattr(inner, "_schemafuzz_per_example", False):
-        handle.inner_test = _per_example(inner)
+        handle.inner_test = _per_example(inner, item)

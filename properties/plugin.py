@@ -62,6 +62,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(OPTIONS["profile"], dest="schemafuzz_profile", default=None,
                     metavar="NAME", help="dev, ci or nightly (default: $SCHEMAFUZZ_PROFILE, "
                     "ci when CI is set, else dev)")
+    group.addoption(OPTIONS["accept_unguarded"], dest="schemafuzz_accept_unguarded",
+                    default=None, metavar="TABLE.COLUMN:RULE,...",
+                    help="rules only the model enforces that the project accepts (added to "
+                    "accept_unguarded in [tool.schemafuzz])")
 
 
 def _options(config: pytest.Config) -> dict[str, Any]:
@@ -114,7 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not is_active(config):
         return
     guard.arm()  # xdist workers do not run pytest_load_initial_conftests for plugins
-    from . import collection, fixtures, progress, replay, reporting, xdist_control
+    from . import collection, fixtures, progress, replay, reporting, verdicts, xdist_control
 
     xdist_control.permit_shared_server(config)
     try:
@@ -126,7 +130,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[UNDER_TEST_KEY] = under_test
     config.addinivalue_line("markers", "schemafuzz: one of schemafuzz's built-in properties")
     collection.add_properties(config, _named_paths(config))
-    for module in (collection, fixtures, replay, reporting, progress):
+    for module in (collection, fixtures, replay, reporting, progress, verdicts):
         config.pluginmanager.register(module, f"schemafuzz.{module.__name__.rsplit('.', 1)[1]}")
     xdist_control.register(config)
 

@@ -72,6 +72,14 @@ def fills_when_none(table: sa.Table, column: str) -> bool:
             or table.autoincrement_column is col)
 
 
+def database_generated_key(table: sa.Table, column: str) -> bool:
+    """Whether ``column`` is a key the database generates (serial, identity) that the app
+    never supplies: a value out of its type's range is not the app's to refuse."""
+    col = table.c[column]
+    return bool(col.primary_key) and (table.autoincrement_column is col
+                                      or col.identity is not None)
+
+
 @dataclass(frozen=True)
 class ForeignKeyTarget:
     """A foreign key between two mapped models, with the action the metadata declares."""
@@ -90,7 +98,12 @@ class ForeignKeyTarget:
 
     @property
     def name(self) -> str:
-        return str(self.constraint.name)
+        """The constraint's name; an unnamed one by PostgreSQL's default (table_columns_fkey)."""
+        name = self.constraint.name
+        if name is None or type(name).__name__ == "_NoneName":
+            table = self.child.__table__.name
+            return "_".join((table, *self.columns, "fkey")).encode()[:63].decode(errors="ignore")
+        return str(name)
 
     @property
     def test_id(self) -> str:

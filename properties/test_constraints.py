@@ -7,11 +7,12 @@ disagreement fails with a finding naming the table, column, constraint and layer
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -25,15 +26,19 @@ from schemafuzz.checks import (
     insert_instance,
     insert_statement,
     layers_of,
+    refused_valid_row,
+    short,
     stored_row_mismatches,
     violation_finding,
 )
-from schemafuzz.findings import Finding
+from schemafuzz.findings import UNGUARDED, Finding
+from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.report import Ledger
-from schemafuzz.strategies import Constraint, Kind, graphs, violations
+from schemafuzz.strategies import Constraint, Kind, Violation, graphs, violations
 from schemafuzz.subject import table_models
-from schemafuzz.targets import Violable, fills_when_none
+from schemafuzz.targets import Violable, database_generated_key, fills_when_none
+from schemafuzz.verdicts import rule_keys
 
 pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedConstraintWarning")
 
@@ -44,50 +49,32 @@ def catalogue(schemafuzz_models: Any, schemafuzz_ledger: Ledger) -> dict[str, li
     return declare_catalogue(schemafuzz_ledger, list(table_models(schemafuzz_models)))
 
 
-def _fail(ledger: Ledger, finding: Finding) -> None:
-    # A finding may concern a rule outside the catalogue (one only the live database has).
-    ledger.declare(finding.table, finding.column, finding.rule, "finding", finding.layers)
-    ledger.finding(finding.table, finding.column, finding.rule, finding.what)
-    pytest.fail(str(finding), pytrace=False)
+def _fail(verdict: Verdict, finding: Finding) -> None:
+    verdict.conclude(finding)  # drift: fails
 
 
 @given(data=st.data())
 def test_valid_rows_are_stored_and_read_back_equal(
         schemafuzz_db: Sandbox, table_model: type[Any], catalogue: dict[str, list[Constraint]],
-        schemafuzz_ledger: Ledger, data: st.DataObject) -> None:
+        schemafuzz_ledger: Ledger, schemafuzz_verdict: Verdict, data: st.DataObject) -> None:
     table = table_model.__table__
     rows = data.draw(graphs([table_model], min_rows={table.name: 1}), label="rows")
+    schemafuzz_verdict.check({type(instance).__table__.name for instance in rows})
     for instance in rows:
         row_table = type(instance).__table__
         sent, outcome = insert_instance(schemafuzz_db, instance)
         if not outcome.stored:
-            column = _column_named_by(row_table, outcome)
-            _fail(schemafuzz_ledger, Finding(
-                row_table.name, column, outcome.constraint_name or f"SQLSTATE {outcome.sqlstate}",
-                ["model"],
-                f"Model.model_validate accepts this row but PostgreSQL refuses it with SQLSTATE "
-                f"{outcome.sqlstate} ({outcome.message})",
-                sent.get(column, sent)))
+            refused_valid_row(schemafuzz_verdict, row_table, outcome, sent,
+                              "Model.model_validate accepts this row but PostgreSQL refuses it")
         assert outcome.row is not None
         for column, value, stored in stored_row_mismatches(row_table, sent, outcome.row):
-            _fail(schemafuzz_ledger, Finding(
+            _fail(schemafuzz_verdict, Finding(
                 row_table.name, column, f"type {row_table.c[column].type}", ["model", "database"],
-                f"stored {stored!r} but {value!r} was sent (not read back equal)", value))
+                f"stored {short(stored)} but {short(value)} was sent (not read back equal)",
+                value))
         for constraint in catalogue.get(row_table.name, []):
             schemafuzz_ledger.count(constraint.table, column_key(constraint), constraint.rule,
                                   valid=1)
-
-
-def _column_named_by(table: sa.Table, outcome: Outcome) -> str:
-    """The column an error is about: PostgreSQL's diagnostics name it for most errors; for a
-    bad enum label only the type is named, so find the column of that type."""
-    if outcome.column_name:
-        return outcome.column_name
-    for column in table.columns:
-        name = getattr(column.type, "name", None)
-        if isinstance(column.type, sa.Enum) and name and f"enum {name}" in outcome.message:
-            return str(column.name)
-    return "?"
 
 
 def _advice(constraint: Constraint) -> str:
@@ -105,60 +92,123 @@ def _advice(constraint: Constraint) -> str:
 
 def _model_should_refuse(constraint: Constraint, table: Any) -> bool:
     """Whether a value breaking this database rule must also be refused by the model: rules
-    about a single value, except NULL into a column whose default fills a None."""
+    about a single value, except NULL into a column whose default fills a None, and values of
+    a key the database generates (serial, identity), which the app never supplies."""
     if constraint.kind not in VALUE_KINDS:
         return False
     if constraint.kind == Kind.NOT_NULL:
         return not any(fills_when_none(table, name) for name in constraint.columns)
-    return True
+    return not any(database_generated_key(table, name) for name in constraint.columns)
+
+
+def _unguarded(verdict: Verdict, violation: Violation, outcome: Outcome) -> None:
+    """A rule only the model enforces, with the violating value sent through SQL: refused
+    (the database guards it after all, through its type), changed on the way in (coercion:
+    numeric rounding, varchar truncating spaces) or stored as sent, which makes it
+    unguarded."""
+    constraint = violation.constraint
+    assert constraint is not None and violation.sa_table is not None
+    if not violation.model_rejects:
+        _fail(verdict, violation_finding(
+            violation, "neither the model nor the database refuses this value"))
+    if not outcome.stored:
+        return
+    assert outcome.row is not None
+    changed = stored_row_mismatches(violation.sa_table, {
+        k: v for k, v in violation.record.items() if k in constraint.columns}, outcome.row)
+    key = (violation.table, column_key(constraint), constraint.rule)
+    if changed:
+        _, sent, stored = changed[0]
+        if not verdict.ledger.entries[key].coerced:  # one example says it; not one per example
+            verdict.ledger.finding(*key, f"PostgreSQL changes a value breaking it instead of "
+                                   f"refusing it, e.g. {short(sent, 30)} was stored as "
+                                   f"{short(stored, 30)}", "coerced")
+        return
+    finding = violation_finding(
+        violation, "only the model refuses this value: PostgreSQL stored it (SQL clients and "
+        f"table=True instances built without validation bypass the model); {_guard(constraint)}"
+        f" or accept it with accept_unguarded = [\"{violation.table}.{column_key(constraint)}:"
+        f"{sorted(_keys(constraint))[0]}\"] in [tool.schemafuzz]")
+    verdict.conclude(replace(finding, kind=UNGUARDED), keys=_keys(constraint))
+
+
+def _keys(constraint: Constraint) -> set[str]:
+    keys = rule_keys(str(constraint.kind), constraint.rule, constraint.params)
+    return {k for k in keys if k.isidentifier()} or keys
+
+
+def _guard(constraint: Constraint) -> str:
+    """The database rule that would enforce a model-only rule."""
+    column = constraint.columns[0] if constraint.columns else "?"
+    params = constraint.params
+    if constraint.kind == Kind.NOT_NULL:
+        return f"make the column NOT NULL (op.alter_column({constraint.table!r}, {column!r}, " \
+               "nullable=False))"
+    if constraint.kind == Kind.MIN_LENGTH:
+        return f"add CHECK (char_length({column}) >= {params.get('min')})"
+    if constraint.kind == Kind.RANGE and params:
+        (op, bound), = params.items()
+        sql = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[op]
+        return f"add CHECK ({column} {sql} {bound})"
+    if constraint.kind == Kind.MAX_LENGTH:
+        return f"use VARCHAR({params.get('max')}) for the column"
+    if constraint.kind == Kind.PATTERN:
+        return f"add CHECK ({column} ~ '{params.get('pattern')}')"
+    if constraint.kind == Kind.ENUM:
+        return "store it as a native enum or add a CHECK listing the labels"
+    return "add a CHECK that enforces it"
+
+
+def insert_setup(verdict: Verdict, sandbox: Sandbox, violation: Violation) -> None:
+    """Insert a violation's setup rows (parents, the row a duplicate repeats); a refused one
+    is a root cause blocking its table's tests. Skips when a root cause blocks a table."""
+    verdict.check({table.name for table, _ in violation.setup} | {violation.table})
+    for setup_table, setup_row in violation.setup:
+        outcome = attempt(sandbox, insert_statement(setup_table, setup_row))
+        if not outcome.stored:
+            refused_valid_row(verdict, setup_table, outcome, setup_row,
+                              "a valid row (a parent or the row a duplicate repeats) was "
+                              "refused")
 
 
 @given(data=st.data())
 def test_violations_are_refused_with_their_sqlstate(
         schemafuzz_db: Sandbox, violable: Violable, catalogue: dict[str, list[Constraint]],
-        schemafuzz_ledger: Ledger, schemafuzz_tallies: Tallies, data: st.DataObject) -> None:
+        schemafuzz_ledger: Ledger, schemafuzz_tallies: Tallies, schemafuzz_verdict: Verdict,
+        data: st.DataObject) -> None:
     constraint = violable.constraint
     fk_tally = schemafuzz_tallies["SC-002"] if constraint.kind == Kind.FOREIGN_KEY else None
     violation = data.draw(violations(violable.model, constraint=constraint), label="violation")
-    for setup_table, setup_row in violation.setup:
-        outcome = attempt(schemafuzz_db, insert_statement(setup_table, setup_row))
-        if not outcome.stored:
-            _fail(schemafuzz_ledger, Finding(
-                setup_table.name, outcome.column_name or "?",
-                outcome.constraint_name or f"SQLSTATE {outcome.sqlstate}", ["model"],
-                f"a valid parent row was refused: {outcome.message}", setup_row))
+    insert_setup(schemafuzz_verdict, schemafuzz_db, violation)
     assert violation.sa_table is not None
-    outcome = attempt(schemafuzz_db, insert_statement(violation.sa_table, violation.record))
+    outcome = attempt(schemafuzz_db, insert_statement(violation.sa_table, violation.record)
+                      .returning(*violation.sa_table.c))
     key = (violation.table, column_key(constraint), constraint.rule)
     schemafuzz_ledger.count(*key, violations=1)
     if violation.sqlstate is None:
-        # A rule only the model enforces: the report shows it as model-only; the model must
-        # still refuse the value, or the rule is enforced nowhere.
-        if not violation.model_rejects:
-            _fail(schemafuzz_ledger, violation_finding(
-                violation, "neither the model nor the database refuses this value"))
+        _unguarded(schemafuzz_verdict, violation, outcome)
         return
     if fk_tally is not None:
         fk_tally.add(f"dangling {constraint.rule} references tried")
         fk_tally.ok = fk_tally.ok and outcome.sqlstate == "23503"
         fk_tally.add("refused with 23503", int(outcome.sqlstate == "23503"))
     if outcome.stored:
-        _fail(schemafuzz_ledger, violation_finding(
+        _fail(schemafuzz_verdict, violation_finding(
             violation, f"breaks {constraint.rule} ({', '.join(layers_of(constraint))}) but "
             f"PostgreSQL stored it (expected SQLSTATE {violation.sqlstate})"))
     if outcome.sqlstate != violation.sqlstate:
-        _fail(schemafuzz_ledger, violation_finding(
+        _fail(schemafuzz_verdict, violation_finding(
             violation, f"PostgreSQL refused it with SQLSTATE {outcome.sqlstate} "
             f"({outcome.message}), expected {violation.sqlstate}"))
     if _model_should_refuse(constraint, violation.sa_table) and not violation.model_rejects:
-        _fail(schemafuzz_ledger, violation_finding(
+        _fail(schemafuzz_verdict, violation_finding(
             violation, f"PostgreSQL refuses it (SQLSTATE {outcome.sqlstate}) but "
             f"Model.model_validate accepts it{_advice(constraint)}"))
 
 
 @given(data=st.data())
 def test_unvalidated_table_instances_are_refused_on_flush(
-        schemafuzz_db: Sandbox, db_enforced: Violable, schemafuzz_ledger: Ledger,
+        schemafuzz_db: Sandbox, db_enforced: Violable, schemafuzz_verdict: Verdict,
         data: st.DataObject) -> None:
     """SQLModel ``table=True`` models skip validation on construction: an invalid instance
     flushed through the ORM must be refused, by the database or by SQLAlchemy's column types,
@@ -169,8 +219,7 @@ def test_unvalidated_table_instances_are_refused_on_flush(
     # strategies marks them model-only (sqlstate None); they are not for this probe.
     violation = data.draw(violations(violable.model, constraint=constraint).filter(
         lambda v: v.sqlstate is not None), label="violation")
-    for setup_table, setup_row in violation.setup:
-        assume(attempt(schemafuzz_db, insert_statement(setup_table, setup_row)).stored)
+    insert_setup(schemafuzz_verdict, schemafuzz_db, violation)
     mapper = sa.inspect(violable.model)
     by_column = {attr.columns[0].name: attr.key for attr in mapper.column_attrs}
     instance = violable.model(**{by_column[k]: v for k, v in violation.record.items()})
@@ -189,7 +238,7 @@ def test_unvalidated_table_instances_are_refused_on_flush(
         if savepoint.is_active:
             savepoint.rollback()
     if refused_by is None:
-        _fail(schemafuzz_ledger, violation_finding(
+        _fail(schemafuzz_verdict, violation_finding(
             violation, f"{violable.model.__name__}(...) built without validation and flushed "
             f"through the ORM was stored although it breaks {constraint.rule} "
             f"(expected SQLSTATE {violation.sqlstate})"))

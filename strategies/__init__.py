@@ -24,6 +24,7 @@ from ._errors import (
 )
 from ._graphs import graphs
 from ._jsonschema import from_json_schema
+from ._records import generation_obstacles
 from ._registry import register_field_strategy, table_models, unregister_field_strategy
 from ._valid import valid
 from ._violations import Violation, violations
@@ -39,6 +40,7 @@ __all__ = [
     "Violation",
     "constraints",
     "from_json_schema",
+    "generation_obstacles",
     "graphs",
     "register_field_strategy",
     "register_models",

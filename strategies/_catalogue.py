@@ -51,6 +51,7 @@ class ColumnSpec:
     max_length: int | None = None
     not_blank: bool = False
     pattern: str | None = None
+    string_format: str | None = None  # "email", "uri": what Pydantic validates the text as
     lower: tuple[Any, bool] | None = None  # (bound, inclusive)
     upper: tuple[Any, bool] | None = None
     places: int | None = None
@@ -197,13 +198,10 @@ def build(model: Any, connection: sa.Connection | None = None) -> TableSpec:
         db_fills = bool(col.default is not None or col.server_default is not None
                         or identity or serial or cs.db_generated
                         or (lc is not None and lc.default))
-        if info is None:
-            cs.omittable = col.nullable or db_fills
-        elif info.is_required():
-            cs.omittable = False
-        else:
-            default_is_none = info.default is None and info.default_factory is None
-            cs.omittable = (not default_is_none) or col.nullable or db_fills
+        # A default only Pydantic knows (default_factory with sa_column=) does not reach a
+        # SQL insert: such a column is supplied, only what the database fills is omitted.
+        cs.omittable = (info is None or not info.is_required()) and (col.nullable or db_fills)
+        cs.string_format = facts.string_format if facts and kind == "text" else None
         if isinstance(base_type(col.type), sa.Uuid):
             cs.as_uuid = bool(base_type(col.type).as_uuid)
         spec.columns[col.name] = cs

@@ -7,6 +7,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -30,6 +31,7 @@ class FieldFacts:
     lt: Any = None
     max_digits: int | None = None
     decimal_places: int | None = None
+    string_format: str | None = None  # JSON-schema format of a str field: "email", "uri", ...
 
 
 def _accepts_none(annotation: Any) -> bool:
@@ -59,6 +61,21 @@ def _metadata_items(info: FieldInfo) -> list[Any]:
     return items
 
 
+def _string_format(annotation: Any) -> str | None:
+    """The JSON-schema ``format`` Pydantic publishes for a string annotation (``EmailStr`` is
+    "email", ``HttpUrl`` "uri"), through Optional; None for plain ``str`` and non-strings."""
+    if annotation is str or annotation is None:
+        return None
+    try:
+        schema = TypeAdapter(annotation).json_schema()
+    except Exception:  # an annotation Pydantic cannot describe: nothing to learn from it
+        return None
+    for option in [schema, *schema.get("anyOf", ())]:
+        if option.get("type") == "string" and isinstance(option.get("format"), str):
+            return str(option["format"])
+    return None
+
+
 def field_facts(key: str, info: FieldInfo) -> FieldFacts:
     """Return the constraints Pydantic enforces for field `key` (never raises)."""
     facts = FieldFacts(
@@ -66,6 +83,7 @@ def field_facts(key: str, info: FieldInfo) -> FieldFacts:
         annotation=info.annotation,
         accepts_none=_accepts_none(info.annotation),
         has_default=not info.is_required(),
+        string_format=_string_format(info.annotation),
     )
     for item in _metadata_items(info):
         for name in ("max_length", "min_length", "pattern", *_NUMERIC, "max_digits",

@@ -218,11 +218,31 @@ def to_instance(spec: TableSpec, record: Mapping[str, Any]) -> Any:
     return spec.model.model_validate(data)
 
 
+# Why the model rejected generated rows, by "table.field" (the first error's message): what a
+# property that cannot generate says instead of Hypothesis' bare `Unsatisfiable`.
+_REJECTIONS: dict[str, str] = {}
+
+
+def generation_obstacles() -> dict[str, str]:
+    """Return, and forget, why the model rejected rows generated since the last call:
+    ``{"table.field": "the model's message"}`` (empty when it rejected none)."""
+    found = dict(_REJECTIONS)
+    _REJECTIONS.clear()
+    return found
+
+
 def model_accepts(spec: TableSpec, record: Mapping[str, Any]) -> bool:
-    """True when `Model.model_validate` accepts `record`."""
+    """True when `Model.model_validate` accepts `record`; a rejection is remembered for
+    `generation_obstacles`."""
     try:
         to_instance(spec, record)
-    except (ValidationError, ValueError, TypeError):
+    except ValidationError as error:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ())) or "?"
+        _REJECTIONS.setdefault(f"{spec.name}.{where}", str(first.get("msg", error))[:200])
+        return False
+    except (ValueError, TypeError) as error:
+        _REJECTIONS.setdefault(f"{spec.name}.?", f"{type(error).__name__}: {error}"[:200])
         return False
     return True
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ._catalogue import ColumnSpec
 from ._errors import UnsupportedColumnError
+from ._formats import FORMATS
 from ._text import CHARACTERS, texts
 from ._types import INT_LIMITS
 
@@ -132,7 +133,11 @@ def json_values() -> st.SearchStrategy[Any]:
 
 
 def text_values(cs: ColumnSpec) -> st.SearchStrategy[str]:
-    """Text within the length bounds (see `_text.texts`); regex patterns via from_regex."""
+    """Text within the length bounds (see `_text.texts`); e-mail addresses and URLs built
+    valid (`_formats`); regex patterns via from_regex."""
+    if cs.string_format in FORMATS:
+        return FORMATS[cs.string_format](cs.min_length, cs.max_length, table=cs.table,
+                                         column=cs.name)
     if cs.pattern is not None:
         lo, hi = cs.min_length, cs.max_length
         return st.from_regex(cs.pattern).filter(

@@ -10,6 +10,8 @@ from pathlib import Path
 
 __all__ = ["Entry", "Ledger", "Measurement"]
 
+_NOTE_KINDS = ("drift", "unguarded", "accepted", "advice", "coerced")
+
 
 @dataclass
 class Entry:
@@ -22,7 +24,11 @@ class Entry:
     layers: list[str]
     valid: int = 0
     violations: int = 0
-    findings: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)  # drift: the layers disagree
+    unguarded: list[str] = field(default_factory=list)  # a rule only the model enforces
+    accepted: list[str] = field(default_factory=list)  # unguarded, accepted by the project
+    advice: list[str] = field(default_factory=list)  # same end state, a better way
+    coerced: list[str] = field(default_factory=list)  # PostgreSQL coerces instead of refusing
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -30,17 +36,32 @@ class Entry:
 
     @property
     def outcome(self) -> str:
-        """``FINDING`` when any check disagreed, ``held`` when exercised both ways,
-        ``valid only`` / ``violations only`` / ``not exercised`` otherwise."""
+        """``FINDING`` when any check disagreed, ``UNGUARDED`` when only the model enforces
+        the rule, ``held`` when exercised both ways, ``valid only`` / ``violations only`` /
+        ``not exercised`` otherwise; accepted, coerced and advised rules say so after it."""
         if self.findings:
             return "FINDING"
+        if self.unguarded:
+            return "UNGUARDED"
         if self.valid and self.violations:
-            return "held"
-        if self.valid:
-            return "valid only"
-        if self.violations:
-            return "violations only"
-        return "not exercised"
+            outcome = "held"
+        elif self.valid:
+            outcome = "valid only"
+        elif self.violations:
+            outcome = "violations only"
+        else:
+            outcome = "not exercised"
+        if self.coerced:
+            outcome += " (by coercion)"
+        if self.accepted:
+            outcome += " (unguarded, accepted)"
+        if self.advice:
+            outcome += " (advice)"
+        return outcome
+
+    def notes(self, kind: str) -> list[str]:
+        """The texts recorded under ``kind``: drift, unguarded, accepted, advice or coerced."""
+        return self.findings if kind == "drift" else list(getattr(self, kind))
 
 
 @dataclass
@@ -89,11 +110,15 @@ class Ledger:
         entry.valid += valid
         entry.violations += violations
 
-    def finding(self, table: str, column: str, rule: str, text: str) -> None:
-        """Record a disagreement between layers on a declared constraint (kept once)."""
+    def finding(self, table: str, column: str, rule: str, text: str, kind: str = "drift"
+                ) -> None:
+        """Record a finding on a declared constraint (kept once) under ``kind``: ``drift``
+        (the default), ``unguarded``, ``accepted``, ``advice`` or ``coerced``; raises KeyError
+        for an undeclared constraint."""
         entry = self.entries[(table, column, rule)]
-        if text not in entry.findings:
-            entry.findings.append(text)
+        texts = entry.findings if kind == "drift" else getattr(entry, kind)
+        if text not in texts:
+            texts.append(text)
 
     def merge(self, other: Ledger) -> None:
         """Add ``other``'s counts and findings into this ledger."""
@@ -102,9 +127,9 @@ class Ledger:
                                 theirs.layers)
             mine.valid += theirs.valid
             mine.violations += theirs.violations
-            for text in theirs.findings:
-                if text not in mine.findings:
-                    mine.findings.append(text)
+            for kind in _NOTE_KINDS:
+                for text in theirs.notes(kind):
+                    self.finding(mine.table, mine.column, mine.rule, text, kind)
             self.entries[key] = mine
         self.measurements.extend(other.measurements)
         self.inapplicable.update(other.inapplicable)

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from .ledger import Ledger
 
-__all__ = ["summary_lines", "write_reports"]
+__all__ = ["SECTIONS", "summary_lines", "write_reports"]
+
+_LABELS = (("drift", "finding"), ("unguarded", "unguarded"), ("accepted", "accepted"),
+           ("advice", "advice"), ("coerced", "coerced"))
 
 
 def _markdown(ledger: Ledger) -> str:
@@ -21,11 +24,21 @@ def _markdown(ledger: Ledger) -> str:
     for e in ledger.sorted_entries():
         lines.append(f"| {e.table} | {e.column} | `{e.rule}` | {e.kind} | "
                      f"{', '.join(e.layers)} | {e.valid} | {e.violations} | {e.outcome} |")
-    findings = [(e, text) for e in ledger.sorted_entries() for text in e.findings]
-    if findings:
-        lines += ["", "## Findings", ""]
-        lines += [f"- **{e.table}.{e.column}** `{e.rule}`: {text}" for e, text in findings]
+    for kind, title in SECTIONS:
+        noted = [(e, text) for e in ledger.sorted_entries() for text in e.notes(kind)]
+        if noted:
+            lines += ["", f"## {title}", ""]
+            lines += [f"- **{e.table}.{e.column}** `{e.rule}`: {text}" for e, text in noted]
     return "\n".join(lines) + "\n"
+
+
+# Each kind of note and its section in the report, failing kinds first.
+SECTIONS = (("drift", "Findings: drift (the layers disagree)"),
+            ("unguarded", "Findings: unguarded (only the model enforces the rule)"),
+            ("accepted", "Unguarded rules the project accepts (accept_unguarded)"),
+            ("advice", "Advice (same end state, a better way)"),
+            ("coerced", "Enforced by coercion (PostgreSQL changes the value instead of "
+                        "refusing it)"))
 
 
 def write_reports(ledger: Ledger, folder: Path) -> tuple[Path, Path]:
@@ -44,11 +57,16 @@ def summary_lines(ledger: Ledger) -> list[str]:
     entries = ledger.sorted_entries()
     held = sum(e.outcome == "held" for e in entries)
     lines = [f"constraints: {len(entries)}, held with valid and violating data: {held}, "
-             f"findings: {sum(bool(e.findings) for e in entries)}"]
+             f"findings: {sum(bool(e.findings) for e in entries)} drift, "
+             f"{sum(bool(e.unguarded) for e in entries)} unguarded, "
+             f"{sum(bool(e.advice) for e in entries)} advice"
+             + (f"; {sum(bool(e.accepted) for e in entries)} unguarded accepted"
+                if any(e.accepted for e in entries) else "")]
     width = max((len(f"{e.table}.{e.column}") for e in entries), default=0)
     for e in entries:
         if e.outcome != "held":
             lines.append(f"  {e.table + '.' + e.column:<{width}}  {e.rule:<40} {e.outcome:<15} "
                          f"valid={e.valid} violations={e.violations}")
-            lines += [f"      finding: {text}" for text in e.findings]
+            lines += [f"      {label}: {text}" for kind, label in _LABELS
+                      for text in e.notes(kind)]
     return lines

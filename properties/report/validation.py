@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from .criteria import CRITERIA, Criterion
 from .erd import Diagram, draw_erd
 from .ledger import Ledger, Measurement
+from .render import SECTIONS
 
 __all__ = [
     "NOT_APPLICABLE",
@@ -95,9 +96,11 @@ def _coverage_markdown(ledger: Ledger) -> list[str]:
              "|---|---|---|---|---|---:|---:|---|"]
     lines += [f"| {e.table} | {e.column} | `{e.rule}` | {e.kind} | {', '.join(e.layers)} | "
               f"{e.valid} | {e.violations} | {e.outcome} |" for e in entries]
-    findings = [f"- **{e.table}.{e.column}** `{e.rule}`: {_cell(text)}"
-                for e in entries for text in e.findings]
-    return lines + (["", "Findings:", "", *findings] if findings else [])
+    for kind, title in SECTIONS:
+        noted = [f"- **{e.table}.{e.column}** `{e.rule}`: {_cell(text)}"
+                 for e in entries for text in e.notes(kind)]
+        lines += ["", f"{title}:", "", *noted] if noted else []
+    return lines
 
 
 def _diagram_markdown(diagram: Diagram | None, png_name: str) -> list[str]:

@@ -1,0 +1,145 @@
+"""From a finding to the test's verdict, by kind, and one failure per root cause.
+
+- *drift* fails the test;
+- *unguarded* fails it unless the project accepts the rule (``accept_unguarded`` in
+  ``[tool.schemafuzz]``, entries ``"table.column:rule"``), and the report lists what it accepted;
+- *advice* never fails: it is recorded, and listed in the terminal summary and the reports.
+
+A *root cause* is a finding that other tests would meet again (a table whose valid rows cannot
+be stored, an exception of the app's own code): the first test to meet it fails with it, at
+once and without shrinking, and every test that depends on the same table is skipped as
+"blocked by FINDING ...". Hypothesis shrinks every exception a test raises except pytest's
+skip; the root cause travels as a skip and :func:`pytest_runtest_makereport` turns it back
+into the failure it is, so a schema with one bug costs about what a clean one does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import pytest
+
+from .findings import ADVICE, DRIFT, UNGUARDED, Finding
+from .report import Ledger
+
+__all__ = ["RootCauses", "cannot_generate", "conclude", "rule_keys"]
+
+
+def rule_keys(kind: str, rule: str, params: dict[str, Any] | None = None) -> set[str]:
+    """The names ``accept_unguarded`` may use for a rule: its kind (``min_length``,
+    ``not_null``, ``range``...), each keyword of a ``Field(...)`` rule (``ge``, ``le``,
+    ``max_digits``...) and the rule as the report prints it."""
+    keys = {kind.lower().replace(" ", "_"), rule}
+    keys.update(str(name) for name in (params or {}))
+    if rule.startswith("Field(") and "=" in rule:
+        keys.add(rule[len("Field("):].split("=", 1)[0])
+    return keys
+
+
+def _accepted(finding: Finding, accepted: frozenset[str], keys: Iterable[str]) -> bool:
+    where = f"{finding.table}.{finding.column}"
+    return any(f"{where}:{key}" in accepted for key in keys) or where in accepted
+
+
+def conclude(ledger: Ledger, finding: Finding, *, accepted: frozenset[str] = frozenset(),
+             keys: Iterable[str] = ()) -> None:
+    """Record ``finding`` in the ledger under its kind and give the test its verdict: fail
+    (pytest.fail) for drift and for an unguarded rule the project did not accept; return for
+    advice and accepted rules."""
+    ledger.declare(finding.table, finding.column, finding.rule, "finding", finding.layers)
+    where = (finding.table, finding.column, finding.rule)
+    if finding.kind == ADVICE:
+        # Recorded, not warned: a project running with -W error would turn it into a failure.
+        ledger.finding(*where, finding.what, ADVICE)
+        return
+    if finding.kind == UNGUARDED and _accepted(finding, accepted, keys):
+        ledger.finding(*where, finding.what, "accepted")
+        return
+    ledger.finding(*where, finding.what, finding.kind if finding.kind == UNGUARDED else DRIFT)
+    pytest.fail(str(finding), pytrace=False)
+
+
+class _RootCauseFound(pytest.skip.Exception):  # type: ignore[misc,name-defined]
+    """A root-cause finding on its way out of Hypothesis (which does not shrink a skip)."""
+
+
+@dataclass
+class _Cause:
+    finding: str
+    reported_by: str
+
+
+@dataclass
+class RootCauses:
+    """The run's root causes, by key, and the tables each one blocks."""
+
+    causes: dict[str, _Cause] = field(default_factory=dict)
+    blocked_tables: dict[str, str] = field(default_factory=dict)  # table -> cause key
+
+    def check(self, tables: Iterable[str]) -> None:
+        """Skip the running test when a root cause blocks one of ``tables``."""
+        for table in tables:
+            key = self.blocked_tables.get(table)
+            if key is not None:
+                cause = self.causes[key]
+                pytest.skip(f"blocked by {cause.finding[:300]} (reported by "
+                            f"{cause.reported_by})")
+
+    def found(self, ledger: Ledger, key: str, finding: Finding, nodeid: str,
+              blocks: Iterable[str] = ()) -> NoReturn:
+        """Report the root cause ``key``: the first test fails with ``finding`` (recorded in
+        the ledger), later ones are skipped as blocked by it; ``blocks`` are the tables whose
+        tests it blocks from now on."""
+        for table in blocks:
+            self.blocked_tables.setdefault(table, key)
+        known = self.causes.get(key)
+        if known is not None:
+            pytest.skip(f"blocked by {known.finding[:300]} (reported by {known.reported_by})")
+        self.causes[key] = _Cause(str(finding), nodeid)
+        ledger.declare(finding.table, finding.column, finding.rule, "finding", finding.layers)
+        ledger.finding(finding.table, finding.column, finding.rule, finding.what,
+                       UNGUARDED if finding.kind == UNGUARDED else DRIFT)
+        raise _RootCauseFound(str(finding))
+
+
+def cannot_generate(obstacles: dict[str, str], error: BaseException) -> str:
+    """The line that replaces Hypothesis' ``Unsatisfiable`` (or a health check about
+    filtering): what could not be generated and why, with what to do."""
+    if not obstacles:
+        return (f"cannot generate: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+    where, why = next(iter(obstacles.items()))
+    return (f"cannot generate for {where}: the model rejected the values the constraints allow "
+            f"({why}); register a strategy for it with "
+            "schemafuzz.strategies.register_field_strategy")
+
+
+def _generation_failure(error: BaseException) -> bool:
+    from hypothesis.errors import FailedHealthCheck, Unsatisfiable
+
+    return isinstance(error, Unsatisfiable) or (
+        isinstance(error, FailedHealthCheck) and "filter" in str(error))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from .strategies import generation_obstacles
+
+    generation_obstacles()  # forget what earlier tests met
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Any:
+    report = yield
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, _RootCauseFound):
+        report.outcome = "failed"
+        report.longrepr = str(error.msg)
+    elif error is not None and call.when == "call" and _generation_failure(error):
+        from .strategies import generation_obstacles
+
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0,
+                           f"Skipped: {cannot_generate(generation_obstacles(), error)}")
+    return report
