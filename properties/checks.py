@@ -125,7 +125,10 @@ def _app_code_error(statement: sa.Executable, error: Exception) -> AppCodeError:
             processor(value)
         except Exception:  # the app's own error, whatever it is: this is the column
             return AppCodeError(str(table.name), name, message)
-    return AppCodeError(str(table.name), "?", message)
+    for name, value in values.items():  # the driver cannot send a value of this type
+        if value is not None and f"'{type(value).__name__}'" in message:
+            return AppCodeError(str(table.name), name, message)
+    return AppCodeError(str(table.name), ",".join(values) or "*", message)
 
 
 def attempt(sandbox: Sandbox, statement: sa.Executable) -> Outcome:
@@ -139,18 +142,22 @@ def attempt(sandbox: Sandbox, statement: sa.Executable) -> Outcome:
         row = result.first() if result.returns_rows else None
     except (sa.exc.StatementError, ValueError, TypeError, LookupError) as error:
         if isinstance(error, DBAPIError):
-            return _refused(savepoint, error)
+            return _refused(savepoint, error, statement)
         savepoint.rollback()
         raise _app_code_error(statement, error) from error
     savepoint.commit()
     return Outcome(None, row=row)
 
 
-def _refused(savepoint: sa.NestedTransaction, error: DBAPIError) -> Outcome:
-    """The outcome of a statement PostgreSQL refused (savepoint rolled back); re-raises an
-    error without a SQLSTATE."""
+def _refused(savepoint: sa.NestedTransaction, error: DBAPIError, statement: sa.Executable
+             ) -> Outcome:
+    """The outcome of a statement PostgreSQL refused (savepoint rolled back). An error with
+    no SQLSTATE on a live connection is the driver refusing to bind a value (psycopg2's
+    "can't adapt type 'HttpUrl'"): AppCodeError. A lost connection re-raises."""
     savepoint.rollback()
     state = sqlstate_of(error)
+    if state is None and not error.connection_invalidated:
+        raise _app_code_error(statement, error) from error
     if state is None:
         raise error
     diag = getattr(error.orig, "diag", None)
@@ -161,13 +168,16 @@ def _refused(savepoint: sa.NestedTransaction, error: DBAPIError) -> Outcome:
 def insert_statement(table: sa.Table, record: dict[str, Any]) -> sa.Insert:
     """An INSERT of ``record`` into ``table``. Plain strings bound for enum columns are sent
     untyped, so the database (not SQLAlchemy's Enum type, which would refuse them client-side)
-    judges labels such as ``'USER'`` or ``'moderator'``, as it would for any other client."""
+    judges labels such as ``'USER'`` or ``'moderator'``, as it would for any other client; a
+    None for a JSON column is SQL NULL, as other clients send it."""
     values: dict[str, Any] = {}
     for name, value in record.items():
         column = table.c[name]
         if (isinstance(column.type, sa.Enum) and isinstance(value, str)
                 and not isinstance(value, enum.Enum)):
             values[name] = sa.bindparam(f"untyped_{name}", value, type_=sa.String())
+        elif value is None and isinstance(column.type, sa.JSON):
+            values[name] = sa.null()  # SQL NULL: SQLAlchemy's JSON would send the JSON 'null'
         else:
             values[name] = value
     return table.insert().values(values)

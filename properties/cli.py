@@ -36,6 +36,8 @@ _HELP = {
     "db_url": "a PostgreSQL server to use; schemafuzz creates and drops its own database there "
               "(default: $SCHEMAFUZZ_DATABASE_URL, else a throwaway server it starts)",
     "profile": "Hypothesis profile: dev (default), ci (default when CI is set) or nightly",
+    "accept_unguarded": "rules only the models enforce that the project accepts, comma-"
+                        "separated table.column:rule (accept_unguarded in [tool.schemafuzz])",
 }
 
 
@@ -51,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
         "verdict.")
     for key, option in OPTIONS.items():
         flag = "--" + key.replace("_", "-")
-        parser.add_argument(flag, dest=key, metavar=key.split("_")[-1].upper(), help=_HELP[key])
+        metavar = "TABLE.COLUMN:RULE,..." if key == "accept_unguarded" else key.split("_")[-1]
+        parser.add_argument(flag, dest=key, metavar=metavar.upper(), help=_HELP[key])
         del option  # the pytest option each one becomes: OPTIONS[key]
     return parser
 

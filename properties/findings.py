@@ -54,7 +54,8 @@ class Finding:
 
     def __str__(self) -> str:
         layers = ", ".join(sorted(str(layer) for layer in self.layers)) or "nothing"
-        where = f"{self.table}.{self.column} [{self.rule}; declared by {layers}]"
+        name = f"{self.table}.{self.column}" if self.column else self.table
+        where = f"{name} [{self.rule}; declared by {layers}]"
         text = f"{_LABELS[self.kind]} {where}: {self.what}"
         if self.value is NO_VALUE:
             return text

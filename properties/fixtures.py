@@ -281,9 +281,17 @@ class Verdict:
                  nodeid: str) -> None:
         self.ledger, self.causes, self.accepted, self.nodeid = ledger, causes, accepted, nodeid
 
-    def conclude(self, finding: Finding, keys: Iterable[str] = ()) -> None:
-        """See :func:`schemafuzz.verdicts.conclude` (fails, or returns for advice/accepted)."""
+    def conclude(self, finding: Finding, keys: Iterable[str] = (), cause: str | None = None
+                 ) -> None:
+        """See :func:`schemafuzz.verdicts.conclude` (fails, or returns for advice/accepted);
+        a failure noted as ``cause`` blocks the tests that :meth:`check_cause` it."""
+        if cause is not None:
+            self.causes.remember(cause, finding, self.nodeid)
         conclude(self.ledger, finding, accepted=self.accepted, keys=keys)
+
+    def check_cause(self, key: str) -> None:
+        """Skip this test when the cause ``key`` was reported by an earlier one."""
+        self.causes.check_cause(key)
 
     def root_cause(self, key: str, finding: Finding, blocks: Iterable[str] = ()) -> NoReturn:
         """See :meth:`schemafuzz.verdicts.RootCauses.found`: fails the first test, skips the

@@ -35,7 +35,7 @@ from schemafuzz.findings import UNGUARDED, Finding
 from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.report import Ledger
-from schemafuzz.strategies import Constraint, Kind, Violation, graphs, violations
+from schemafuzz.strategies import Constraint, Kind, Layer, Violation, graphs, violations
 from schemafuzz.subject import table_models
 from schemafuzz.targets import Violable, database_generated_key, fills_when_none
 from schemafuzz.verdicts import rule_keys
@@ -108,6 +108,8 @@ def _unguarded(verdict: Verdict, violation: Violation, outcome: Outcome) -> None
     unguarded."""
     constraint = violation.constraint
     assert constraint is not None and violation.sa_table is not None
+    if all(database_generated_key(violation.sa_table, c) for c in constraint.columns):
+        return  # a rule on a key the database generates: the app never supplies it
     if not violation.model_rejects:
         _fail(verdict, violation_finding(
             violation, "neither the model nor the database refuses this value"))
@@ -124,12 +126,24 @@ def _unguarded(verdict: Verdict, violation: Violation, outcome: Outcome) -> None
                                    f"refusing it, e.g. {short(sent, 30)} was stored as "
                                    f"{short(stored, 30)}", "coerced")
         return
+    if constraint.layers - {Layer.MODEL}:  # the metadata (or the database) declares it too
+        _fail(verdict, violation_finding(
+            violation, f"breaks {constraint.rule} ({', '.join(layers_of(constraint))}) but "
+            "PostgreSQL stored it unchanged"))
     finding = violation_finding(
         violation, "only the model refuses this value: PostgreSQL stored it (SQL clients and "
         f"table=True instances built without validation bypass the model); {_guard(constraint)}"
         f" or accept it with accept_unguarded = [\"{violation.table}.{column_key(constraint)}:"
-        f"{sorted(_keys(constraint))[0]}\"] in [tool.schemafuzz]")
+        f"{_accept_key(constraint)}\"] in [tool.schemafuzz]")
     verdict.conclude(replace(finding, kind=UNGUARDED), keys=_keys(constraint))
+
+
+def _accept_key(constraint: Constraint) -> str:
+    """The name accept_unguarded is shown to use: the kind (``min_length``), or for a range
+    or digits rule its keyword (``ge``, ``max_digits``)."""
+    if constraint.kind in (Kind.RANGE, Kind.DIGITS) and constraint.params:
+        return str(next(iter(constraint.params)))
+    return str(constraint.kind)
 
 
 def _keys(constraint: Constraint) -> set[str]:
@@ -157,6 +171,12 @@ def _guard(constraint: Constraint) -> str:
     if constraint.kind == Kind.ENUM:
         return "store it as a native enum or add a CHECK listing the labels"
     return "add a CHECK that enforces it"
+
+
+def _stored_violation(constraint: Constraint) -> str:
+    """The root-cause key of "the database stores what breaks this rule": the flush probe of
+    the same rule would only say it again."""
+    return f"stored violation: {constraint.table}.{column_key(constraint)}: {constraint.rule}"
 
 
 def insert_setup(verdict: Verdict, sandbox: Sandbox, violation: Violation) -> None:
@@ -193,9 +213,10 @@ def test_violations_are_refused_with_their_sqlstate(
         fk_tally.ok = fk_tally.ok and outcome.sqlstate == "23503"
         fk_tally.add("refused with 23503", int(outcome.sqlstate == "23503"))
     if outcome.stored:
-        _fail(schemafuzz_verdict, violation_finding(
+        schemafuzz_verdict.conclude(violation_finding(
             violation, f"breaks {constraint.rule} ({', '.join(layers_of(constraint))}) but "
-            f"PostgreSQL stored it (expected SQLSTATE {violation.sqlstate})"))
+            f"PostgreSQL stored it (expected SQLSTATE {violation.sqlstate})"),
+            cause=_stored_violation(constraint))
     if outcome.sqlstate != violation.sqlstate:
         _fail(schemafuzz_verdict, violation_finding(
             violation, f"PostgreSQL refused it with SQLSTATE {outcome.sqlstate} "
@@ -215,6 +236,7 @@ def test_unvalidated_table_instances_are_refused_on_flush(
     for every rule the database is meant to enforce."""
     violable = db_enforced
     constraint = violable.constraint
+    schemafuzz_verdict.check_cause(_stored_violation(constraint))
     # Over-long values whose excess is only spaces are truncated by varchar(n), not refused:
     # strategies marks them model-only (sqlstate None); they are not for this probe.
     violation = data.draw(violations(violable.model, constraint=constraint).filter(

@@ -263,6 +263,7 @@ def test_data_preservation(
     with measuring(schemafuzz_ledger, "SC-005", request.node.nodeid) as sc:
         report = check_data_preservation(runner, revision, max_examples=examples)
         sc.figure = (f"revision {revision}: {report.rows} generated rows survived upgrade head "
-                     "and the downgrade back, equal")
+                     "and the downgrade back, equal"
+                     + "".join(f"; {note}" for note in report.untraceable))
         assert report.rows > 0, f"no rows could be generated at revision {revision}: {report.notes}"
         assert not report.notes, report.notes

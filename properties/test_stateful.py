@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from schemafuzz.checks import Tallies
+from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox
 from schemafuzz.report import Ledger
 from schemafuzz.stateful import MachineContext, generic_machine, reference_machine, run_machine
@@ -23,19 +24,25 @@ pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedCo
 
 
 def test_generic_machine_keeps_the_database_equal_to_the_model(
-        schemafuzz_db: Sandbox, schemafuzz_models: Any, schemafuzz_ledger: Ledger,
-        schemafuzz_tallies: Tallies) -> None:
-    context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies)
-    machine = generic_machine(context, list(table_models(schemafuzz_models)))
+        pytestconfig: pytest.Config, schemafuzz_db: Sandbox, schemafuzz_models: Any,
+        schemafuzz_ledger: Ledger, schemafuzz_tallies: Tallies, schemafuzz_verdict: Verdict
+) -> None:
+    models = list(table_models(schemafuzz_models))
+    schemafuzz_verdict.check(str(model.__table__.name) for model in models)
+    context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies,
+                             reference_backend=under_test_of(pytestconfig).reference_backend)
+    machine = generic_machine(context, models)
     run_machine(machine)
     print(context.summary())
 
 
 def test_reference_domain_machine(pytestconfig: pytest.Config, schemafuzz_db: Sandbox,
-                                  schemafuzz_ledger: Ledger, schemafuzz_tallies: Tallies) -> None:
+                                  schemafuzz_ledger: Ledger, schemafuzz_tallies: Tallies,
+                                  schemafuzz_verdict: Verdict) -> None:
     if not under_test_of(pytestconfig).reference_backend:
         pytest.skip("app-specific: users, tasks, conversations and messages of the reference "
                     "backend (reference_backend = true in [tool.schemafuzz])")
+    schemafuzz_verdict.check(["users", "tasks", "conversations", "messages"])
     context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies)
     run_machine(reference_machine(context))
     print(context.summary())

@@ -87,6 +87,18 @@ class RootCauses:
                 pytest.skip(f"blocked by {cause.finding[:300]} (reported by "
                             f"{cause.reported_by})")
 
+    def remember(self, key: str, finding: Finding, nodeid: str) -> None:
+        """Note a failure already reported (with shrinking) as the cause ``key``, so that
+        tests checking that key are skipped as blocked by it (the last example reported is
+        the one Hypothesis shrank to)."""
+        self.causes[key] = _Cause(str(finding), nodeid)
+
+    def check_cause(self, key: str) -> None:
+        """Skip the running test when the root cause ``key`` was reported."""
+        cause = self.causes.get(key)
+        if cause is not None:
+            pytest.skip(f"blocked by {cause.finding[:300]} (reported by {cause.reported_by})")
+
     def found(self, ledger: Ledger, key: str, finding: Finding, nodeid: str,
               blocks: Iterable[str] = ()) -> NoReturn:
         """Report the root cause ``key``: the first test fails with ``finding`` (recorded in

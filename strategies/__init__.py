@@ -24,7 +24,7 @@ from ._errors import (
 )
 from ._graphs import graphs
 from ._jsonschema import from_json_schema
-from ._records import generation_obstacles
+from ._records import generation_obstacles, validate_fields
 from ._registry import register_field_strategy, table_models, unregister_field_strategy
 from ._valid import valid
 from ._violations import Violation, violations
@@ -46,6 +46,7 @@ __all__ = [
     "register_models",
     "unregister_field_strategy",
     "valid",
+    "validate_fields",
     "violations",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -210,12 +211,23 @@ def _plan_of(spec: TableSpec) -> _Plan:
     return _PLANS[key]
 
 
+def validate_fields(model: Any, data: Mapping[str, Any]) -> Any:
+    """``model.model_validate(data)`` (data keyed by attribute); returns the instance, raises
+    ValidationError. A model with a relationship named like a dict method (``items``, the
+    FastAPI template's) is given an object instead: SQLModel reads relationships from the
+    validated input with getattr, which on a dict finds the method and raises TypeError."""
+    relationships = sa.inspect(model).relationships.keys()
+    if any(hasattr(dict, name) for name in relationships):
+        return model.model_validate(types.SimpleNamespace(**data), from_attributes=True)
+    return model.model_validate(dict(data))
+
+
 def to_instance(spec: TableSpec, record: Mapping[str, Any]) -> Any:
     """Validate `record` through the model; return the instance or raise ValidationError."""
     data = {spec.columns[c].key: v for c, v in record.items() if spec.columns[c].key}
     if spec.model is None:
         raise TypeError(f"{spec.name}: no model to validate rows with")
-    return spec.model.model_validate(data)
+    return validate_fields(spec.model, data)
 
 
 # Why the model rejected generated rows, by "table.field" (the first error's message): what a

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import struct
+import types
+import typing
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -123,13 +125,30 @@ def datetimes_tz(cs: ColumnSpec) -> st.SearchStrategy[dt.datetime]:
     return st.datetimes(MIN_DT, MAX_DT, timezones=OFFSETS)
 
 
-def json_values() -> st.SearchStrategy[Any]:
-    """JSON documents whose numbers and strings survive jsonb (no NUL, no huge floats)."""
+def json_values(shape: type | None = None) -> st.SearchStrategy[Any]:
+    """JSON documents whose numbers and strings survive jsonb (no NUL, no huge floats); with
+    ``shape`` ``dict`` or ``list``, documents of that shape only (what a field annotated
+    ``dict[str, Any]`` or ``list[...]`` accepts)."""
     text = st.text(CHARACTERS, max_size=20)
     scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(
         -JSON_FLOAT_LIMIT, JSON_FLOAT_LIMIT, allow_nan=False) | text
-    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                        | st.dictionaries(text, inner, max_size=4), max_leaves=10)
+    documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                             | st.dictionaries(text, inner, max_size=4), max_leaves=10)
+    if shape is dict:
+        return st.dictionaries(text, documents, max_size=4)
+    if shape is list:
+        return st.lists(documents, max_size=4)
+    return documents
+
+
+def _json_shape(cs: ColumnSpec) -> type | None:
+    """``dict`` or ``list`` when the model's annotation of a JSON column says so (through
+    Optional), else None (any document)."""
+    annotation = cs.facts.annotation if cs.facts is not None else None
+    options = typing.get_args(annotation) if typing.get_origin(annotation) in (
+        typing.Union, types.UnionType) else (annotation,)
+    shapes = {typing.get_origin(a) or a for a in options if a is not type(None)}
+    return next(iter(shapes)) if len(shapes) == 1 and shapes <= {dict, list} else None
 
 
 def text_values(cs: ColumnSpec) -> st.SearchStrategy[str]:
@@ -163,7 +182,7 @@ DISPATCH: dict[str, Callable[[ColumnSpec], st.SearchStrategy[Any]]] = {
     "time_tz": lambda cs: st.times(timezones=OFFSETS),
     "interval": lambda cs: st.timedeltas(dt.timedelta(days=-(10**6)), dt.timedelta(days=10**6)),
     "uuid": lambda cs: st.uuids() if cs.as_uuid else st.uuids().map(str),
-    "json": lambda cs: json_values(),
+    "json": lambda cs: json_values(_json_shape(cs)),
     "bytes": lambda cs: st.binary(max_size=64),
 }
 

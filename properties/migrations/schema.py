@@ -118,10 +118,22 @@ def compare_schema(
     """Return every difference between the migrated database and the models.
 
     ``migrated`` is on a database after ``upgrade head``; ``models_db`` on one built by
-    :func:`create_models_schema`. The result holds Alembic's own differences (kinds ending in
-    "(alembic)") followed by the catalogue differences; empty means equal. Never raises for
-    differences.
+    :func:`create_models_schema`. The result holds the catalogue differences, then those of
+    Alembic's own (kinds ending in "(alembic)") that the catalogue did not already report on the
+    same table and column: one difference seen by both is one difference. Empty means equal.
+    Never raises for differences.
     """
-    differences = alembic_differences(migrated, metadata)
-    differences += diff_catalogues(snapshot(models_db), snapshot(migrated), "models", "migrations")
-    return differences
+    catalogue = diff_catalogues(snapshot(models_db), snapshot(migrated), "models", "migrations")
+    return catalogue + [d for d in alembic_differences(migrated, metadata)
+                        if not any(_same_object(d, seen) for seen in catalogue)]
+
+
+def _same_object(alembic: Difference, catalogue: Difference) -> bool:
+    """Whether an Alembic difference is about what a catalogue difference already names: the
+    same column, or the same table when neither names a column and the kinds agree."""
+    if alembic.table != catalogue.table:
+        return False
+    if alembic.column is not None:
+        return alembic.column == catalogue.column
+    stem = alembic.kind.split()[0].replace("foreignkey", "foreign")
+    return catalogue.column is None and catalogue.kind.startswith(stem)

@@ -28,13 +28,14 @@ __all__ = ["MachineContext", "SandboxMachine", "a_via", "orm_refusal", "run_mach
 
 @dataclass
 class MachineContext:
-    """What a machine class is bound to: the sandbox, the report's ledger and the test's
-    success-criterion tallies."""
+    """What a machine class is bound to: the sandbox, the report's ledger, the test's
+    success-criterion tallies, and whether the models are the reference backend."""
 
     db: Sandbox
     ledger: Ledger
     tallies: Tallies = field(default_factory=Tallies)
     steps: Counter[str] = field(default_factory=Counter)
+    reference_backend: bool = False  # its spec declares rules no schema object states
 
     @property
     def cascades(self) -> Tally:

@@ -13,8 +13,10 @@ Expectations come from the models alone:
 - a valid row is stored and reads back equal, unless it repeats a stored row's unique columns
   (23505) or references a parent that does not exist (23503; bundles keep references to rows a
   cascade removed, so this happens naturally);
-- an update of some columns with values the model accepts is stored; ``created_at`` never
-  changes and ``updated_at`` moves strictly forward on every UPDATE that reaches the row;
+- an update of some columns with values the model accepts is stored; where the timestamp rules
+  are declared (a CHECK relating the columns, a trigger, the reference backend: see
+  :func:`managed_timestamps`) ``created_at`` never changes and ``updated_at`` moves strictly
+  forward on every UPDATE that reaches the row;
 - a delete applies the declared ON DELETE actions recursively (see ``ExpectedState``);
 - a violation is refused with its SQLSTATE and changes nothing.
 """
@@ -42,7 +44,14 @@ from schemafuzz.checks import (
     record_of,
 )
 from schemafuzz.findings import Finding, describe_value, same_stored_value
-from schemafuzz.strategies import Constraint, Violation, graphs, valid, violations
+from schemafuzz.strategies import (
+    Constraint,
+    Violation,
+    graphs,
+    valid,
+    validate_fields,
+    violations,
+)
 from schemafuzz.targets import (
     ForeignKeyTarget,
     Violable,
@@ -56,7 +65,8 @@ from ._base import ORM_ERRORS, MachineContext, SandboxMachine, orm_refusal
 from ._base import a_via as _a
 from ._state import DeletePlan, ExpectedState, Key, Ref, Row
 
-__all__ = ["Shown", "generic_machine", "managed_timestamps"]
+__all__ = ["Shown", "declare_timestamp_rules", "generic_machine", "managed_timestamps",
+           "timestamp_rules_declared"]
 
 VIAS = ("orm", "sql")
 VIA = st.sampled_from(VIAS)
@@ -95,11 +105,44 @@ def _concise(draw: st.DrawFn, strategy: st.SearchStrategy[Any]) -> Shown:
     return Shown(value, _describe_row(value))
 
 
+_STAMPS = ("created_at", "updated_at")
+_STAMPED: dict[str, bool] = {}  # table name -> its timestamp rules are declared (this run)
+
+
 def managed_timestamps(table: sa.Table) -> tuple[str, str] | None:
-    """``("created_at", "updated_at")`` when the table has both (the convention the timestamp
-    rules apply to), else None."""
+    """``("created_at", "updated_at")`` when the table has both and something declares their
+    rules (created_at kept, updated_at advancing, ``created_at <= updated_at``): a CHECK
+    relating them, a trigger on the table, or the reference backend (see
+    :func:`declare_timestamp_rules`); else None. A naming convention alone is not a rule."""
     names = set(table.c.keys())
-    return ("created_at", "updated_at") if {"created_at", "updated_at"} <= names else None
+    if not set(_STAMPS) <= names or not _STAMPED.get(str(table.name), False):
+        return None
+    return _STAMPS
+
+
+def timestamp_rules_declared(table: sa.Table) -> bool:
+    """Whether :func:`declare_timestamp_rules` found the table's timestamp rules declared."""
+    return _STAMPED.get(str(table.name), False)
+
+
+def declare_timestamp_rules(connection: sa.Connection, tables: list[sa.Table],
+                            reference_backend: bool) -> None:
+    """Note which of ``tables`` declare the timestamp rules: the reference backend's (its
+    spec states them), and any table with a CHECK naming both columns or with a trigger in
+    the schema under test."""
+    triggered = set(connection.execute(sa.text(
+        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE NOT t.tgisinternal")).scalars())
+    for table in tables:
+        checks = [str(c.sqltext) for c in table.constraints
+                  if isinstance(c, sa.CheckConstraint)]
+        related = any(all(stamp in text for stamp in _STAMPS) for text in checks)
+        _STAMPED[str(table.name)] = reference_backend or related or table.name in triggered
+
+
+def _set_on_update(column: sa.Column[Any]) -> bool:
+    """Whether an UPDATE sets the column by itself (``onupdate=`` / ``server_onupdate=``)."""
+    return column.onupdate is not None or column.server_onupdate is not None
 
 
 def _server_filled(column: sa.Column[Any]) -> bool:
@@ -129,7 +172,7 @@ def _model_rejects(model: type[Any], row: Row) -> str | None:
     """Why ``Model.model_validate`` refuses ``row`` (column names), or None if it accepts."""
     keys = _attr_keys(model)
     try:
-        model.model_validate({keys[name]: value for name, value in row.items()})
+        validate_fields(model, {keys[name]: value for name, value in row.items()})
     except pydantic.ValidationError as error:
         first = error.errors()[0]
         return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
@@ -417,6 +460,8 @@ class GenericMachine(SandboxMachine):
         for column in table.columns:
             if column.name in values or (stamps and column.name in stamps):
                 continue
+            if _set_on_update(column):
+                continue  # the app's own onupdate= sets it; no rule declares what to
             if _server_filled(column):
                 continue  # filled by the database; no rule about updates
             if not same_stored_value(before[column.name], after[column.name]):
@@ -695,6 +740,8 @@ def generic_machine(context: MachineContext, models: list[type[Any]]
     against the expected state after every step. Raises nothing at build time; rules that
     cannot apply (no updatable column, no violable constraint) are left out."""
     fks = foreign_keys(models)
+    declare_timestamp_rules(context.db.connection, [m.__table__ for m in models],
+                            context.reference_backend)
     violable = [v for v in violable_constraints(models)[0] if v.constraint.sqlstate is not None]
     bundles = {str(m.__table__.name): Bundle(str(m.__table__.name)) for m in models}
     namespace: dict[str, Any] = {

@@ -25,6 +25,8 @@ from schemafuzz.harness import DatabaseFactory
 from schemafuzz.migrations import MigrationRunner
 from tests.harness.conftest import pg_dump
 
+from .conftest import ACCEPTED_UNGUARDED
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = Path(__file__).resolve().parent
 DBURL_ENV = APPS / "dburl_env"
@@ -95,7 +97,9 @@ def _run(tmp_path: Path, schemafuzz_server: DatabaseFactory, app: Path, models: 
          str(ROOT / "properties" / "test_constraints.py"), "-q", "-rfEs", "--tb=line",
          "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
          "--schemafuzz-db-url", admin, "--schemafuzz-models", models,
-         "--schemafuzz-alembic-ini", str(app / "alembic.ini"), *args],
+         "--schemafuzz-alembic-ini", str(app / "alembic.ini"),
+         *(["--schemafuzz-accept-unguarded", ACCEPTED_UNGUARDED[models]]
+           if models in ACCEPTED_UNGUARDED else []), *args],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
 

@@ -78,14 +78,19 @@ def test_broken_schema_is_caught_with_a_finding(
     assert (tmp_path / ".schemafuzz" / "coverage.md").read_text().count("FINDING") >= 1
 
 
-def test_passive_deletes_removed_is_caught(tmp_path: Path,
-                                           schemafuzz_server: DatabaseFactory) -> None:
+def test_passive_deletes_removed_is_advice_not_a_failure(
+        tmp_path: Path, schemafuzz_server: DatabaseFactory) -> None:
+    # ORM and SQL still end in the same state: the ORM's own statements before the database's
+    # cascade are an efficiency hint, reported as advice; the run stays green.
     models = copy_models_with(tmp_path, '"passive_deletes": True', '"passive_deletes": False')
     result = run_properties(tmp_path, schemafuzz_server, FOREIGN_KEYS, "--schemafuzz-models",
                             models,
                             "--schemafuzz-schema", "metadata")
     output = _output(result)
-    assert result.returncode == 1, output[-3000:]
+    assert result.returncode == 0, output[-3000:]
+    assert "0 drift, 0 unguarded, 3 advice" in output, output[-3000:]
+    assert "advice: the database does ON DELETE CASCADE" in output, output[-3000:]
     assert "set passive_deletes=True" in output, output[-3000:]
-    assert "FINDING messages.conversation_id [fk_messages_conversation_id_conversations" \
-        in output or "FINDING tasks.user_id [fk_tasks_user_id_users" in output, output[-3000:]
+    coverage = (tmp_path / ".schemafuzz" / "coverage.md").read_text()
+    assert "## Advice (same end state, a better way)" in coverage
+    assert "FINDING" not in coverage
