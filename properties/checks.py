@@ -225,8 +225,13 @@ def stored_row_mismatches(table: sa.Table, sent: dict[str, Any], stored: sa.Row[
                           ) -> list[tuple[str, Any, Any]]:
     """Columns whose stored value differs from the value sent: (column, sent, stored)."""
     mapping = stored._mapping
-    return [(name, value, mapping[table.c[name]]) for name, value in sent.items()
-            if not same_stored_value(value, mapping[table.c[name]])]
+
+    def read(name: str) -> Any:  # by column, or by label (a column read as another type)
+        column = table.c[name]
+        return mapping[column] if column in mapping else mapping[name]
+
+    return [(name, value, read(name)) for name, value in sent.items()
+            if not same_stored_value(value, read(name))]
 
 
 def violation_finding(violation: Violation, what: str) -> Finding:

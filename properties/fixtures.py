@@ -47,7 +47,7 @@ from .harness import (
 from .harness.schema import MigrationsBlocked
 from .report import Ledger
 from .subject import UnderTest, under_test_of
-from .verdicts import RootCauses, conclude
+from .verdicts import RootCauses, conclude, finding_cause
 
 if TYPE_CHECKING:  # imported by the fixture: it loads the strategies, too slow for start-up
     from .checks import Tallies
@@ -287,7 +287,11 @@ class Verdict:
         a failure noted as ``cause`` blocks the tests that :meth:`check_cause` it."""
         if cause is not None:
             self.causes.remember(cause, finding, self.nodeid)
-        conclude(self.ledger, finding, accepted=self.accepted, keys=keys)
+        try:
+            conclude(self.ledger, finding, accepted=self.accepted, keys=keys)
+        except pytest.fail.Exception:
+            self.causes.remember(finding_cause(finding), finding, self.nodeid)
+            raise
 
     def check_cause(self, key: str) -> None:
         """Skip this test when the cause ``key`` was reported by an earlier one."""

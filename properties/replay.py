@@ -1,6 +1,7 @@
 """After a property fails: the command that replays it, as printed, from the directory the user
-ran in (the failing example is saved in the example database and runs first), and a SQL
-script that reproduces it with ``psql`` alone.
+ran in (the failing example is saved in the example database and runs first), and, when the
+failure sent statements to the database, a SQL script that reproduces it with ``psql`` alone,
+in ``.schemafuzz/repro/`` of the project's rootdir (the scripts of the last run are replaced).
 
 The command names the test by its path as seen from the working directory and repeats what the
 run was told on its command line (``--schemafuzz`` and the ``--schemafuzz-*`` options); what
@@ -75,6 +76,15 @@ def how_to_build(under_test: UnderTest) -> str:
             f"env='{under_test.alembic_env}').upgrade()\"")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The repro scripts describe this run's failures only: the last run's are removed (by the
+    # controller, before any worker writes), so the folder never piles up.
+    if getattr(session.config, "workerinput", None) is not None:
+        return
+    for old in (session.config.rootpath / ".schemafuzz" / "repro").glob("*.sql"):
+        old.unlink(missing_ok=True)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -95,6 +105,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     statements = sandbox.recorder.failing
     if statements is None:
         statements = sandbox.recorder.current
+    replay = f"replay (the failing example is saved and runs first): {replay_command(item)}"
+    if not statements:  # nothing reached the database: no script to replay it with
+        report.sections.append(("schemafuzz replay", replay))
+        return report
     under_test = under_test_of(item.config)
     try:
         path = write_repro_script(
@@ -106,7 +120,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         return report
     report.sections.append((
         "schemafuzz replay",
-        f"replay (the failing example is saved and runs first): {replay_command(item)}\n"
+        f"{replay}\n"
         f"reproduce with psql alone ({len(statements)} statements): "
         f"{_from(item.config.invocation_params.dir, path)}",
     ))

@@ -173,6 +173,14 @@ def _guard(constraint: Constraint) -> str:
     return "add a CHECK that enforces it"
 
 
+def _as_stored(table: sa.Table) -> list[Any]:
+    """The table's columns as the database stores them: a column of the app's own type
+    (TypeDecorator) is read as its underlying type, since a value breaking a rule need not
+    be one the app's ``process_result_value`` can read."""
+    return [sa.type_coerce(column, column.type.impl_instance).label(column.name)
+            if isinstance(column.type, sa.TypeDecorator) else column for column in table.c]
+
+
 def _stored_violation(constraint: Constraint) -> str:
     """The root-cause key of "the database stores what breaks this rule": the flush probe of
     the same rule would only say it again."""
@@ -202,7 +210,7 @@ def test_violations_are_refused_with_their_sqlstate(
     insert_setup(schemafuzz_verdict, schemafuzz_db, violation)
     assert violation.sa_table is not None
     outcome = attempt(schemafuzz_db, insert_statement(violation.sa_table, violation.record)
-                      .returning(*violation.sa_table.c))
+                      .returning(*_as_stored(violation.sa_table)))
     key = (violation.table, column_key(constraint), constraint.rule)
     schemafuzz_ledger.count(*key, violations=1)
     if violation.sqlstate is None:

@@ -30,7 +30,8 @@ def test_generic_machine_keeps_the_database_equal_to_the_model(
     models = list(table_models(schemafuzz_models))
     schemafuzz_verdict.check(str(model.__table__.name) for model in models)
     context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies,
-                             reference_backend=under_test_of(pytestconfig).reference_backend)
+                             reference_backend=under_test_of(pytestconfig).reference_backend,
+                             verdict=schemafuzz_verdict)
     machine = generic_machine(context, models)
     run_machine(machine)
     print(context.summary())
@@ -43,6 +44,7 @@ def test_reference_domain_machine(pytestconfig: pytest.Config, schemafuzz_db: Sa
         pytest.skip("app-specific: users, tasks, conversations and messages of the reference "
                     "backend (reference_backend = true in [tool.schemafuzz])")
     schemafuzz_verdict.check(["users", "tasks", "conversations", "messages"])
-    context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies)
+    context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies,
+                             reference_backend=True, verdict=schemafuzz_verdict)
     run_machine(reference_machine(context))
     print(context.summary())

@@ -24,7 +24,7 @@ import pytest
 from .findings import ADVICE, DRIFT, UNGUARDED, Finding
 from .report import Ledger
 
-__all__ = ["RootCauses", "cannot_generate", "conclude", "rule_keys"]
+__all__ = ["RootCauses", "cannot_generate", "conclude", "finding_cause", "rule_keys"]
 
 
 def rule_keys(kind: str, rule: str, params: dict[str, Any] | None = None) -> set[str]:
@@ -36,6 +36,12 @@ def rule_keys(kind: str, rule: str, params: dict[str, Any] | None = None) -> set
     if rule.startswith("Field(") and "=" in rule:
         keys.add(rule[len("Field("):].split("=", 1)[0])
     return keys
+
+
+def finding_cause(finding: Finding) -> str:
+    """The root-cause key of a failing finding: its table, column and rule. Another test
+    meeting the same key (the stateful machine after the foreign-key property) is blocked."""
+    return f"finding: {finding.table}.{finding.column}: {finding.rule}"
 
 
 def _accepted(finding: Finding, accepted: frozenset[str], keys: Iterable[str]) -> bool:
@@ -122,9 +128,9 @@ def cannot_generate(obstacles: dict[str, str], error: BaseException) -> str:
     if not obstacles:
         return (f"cannot generate: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
     where, why = next(iter(obstacles.items()))
-    return (f"cannot generate for {where}: the model rejected the values the constraints allow "
-            f"({why}); register a strategy for it with "
-            "schemafuzz.strategies.register_field_strategy")
+    fix = "" if "shadowed" in why else (
+        "; register a strategy for it with schemafuzz.strategies.register_field_strategy")
+    return f"cannot generate for {where}: {why}{fix}"
 
 
 def _generation_failure(error: BaseException) -> bool:

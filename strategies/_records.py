@@ -235,6 +235,11 @@ def to_instance(spec: TableSpec, record: Mapping[str, Any]) -> Any:
 _REJECTIONS: dict[str, str] = {}
 
 
+def note_obstacle(where: str, why: str) -> None:
+    """Remember why a value for ``where`` ("table.column") could not be generated."""
+    _REJECTIONS.setdefault(where, why)
+
+
 def generation_obstacles() -> dict[str, str]:
     """Return, and forget, why the model rejected rows generated since the last call:
     ``{"table.field": "the model's message"}`` (empty when it rejected none)."""
@@ -250,11 +255,13 @@ def model_accepts(spec: TableSpec, record: Mapping[str, Any]) -> bool:
         to_instance(spec, record)
     except ValidationError as error:
         first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ())) or "?"
-        _REJECTIONS.setdefault(f"{spec.name}.{where}", str(first.get("msg", error))[:200])
+        where = ".".join(str(part) for part in first.get("loc", ())) or "(the row)"
+        note_obstacle(f"{spec.name}.{where}", "the model rejects the values the constraints "
+                      f"allow ({str(first.get('msg', error))[:200]})")
         return False
     except (ValueError, TypeError) as error:
-        _REJECTIONS.setdefault(f"{spec.name}.?", f"{type(error).__name__}: {error}"[:200])
+        note_obstacle(f"{spec.name}.(the row)", "the model raised "
+                      f"{type(error).__name__}: {str(error)[:200]}")
         return False
     return True
 

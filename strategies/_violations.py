@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ._catalogue import ColumnSpec, TableSpec
 from ._constraint import Constraint, Kind, Layer
-from ._records import closure, column_values, graph, model_accepts, spec_of
+from ._records import closure, column_values, graph, model_accepts, note_obstacle, spec_of
 from ._registry import overrides_version
 from ._rules import broken
 from ._text import CHARACTERS, blank, lengths, texts
@@ -409,6 +409,12 @@ def _violations(model: type[Any], connection: sa.Connection | None,
     return st.one_of([for_target(c) for c in targets])
 
 
+def _converted_first(c: Constraint) -> bool:
+    """Whether the database enforces ``c`` while converting the value to the column's type
+    (SQLSTATE class 22: length, range, enum label), before any constraint is checked."""
+    return c.enforced_by_database and (c.sqlstate or "").startswith("22")
+
+
 @st.composite  # module level: see strategies/_records.py, _drawn_record
 def _drawn_violation(draw_: st.DrawFn, spec: TableSpec, c: Constraint,
                      g: st.SearchStrategy[list[tuple[TableSpec, Record]]],
@@ -428,6 +434,12 @@ def _drawn_violation(draw_: st.DrawFn, spec: TableSpec, c: Constraint,
     bad = broken(spec, record, existing, specs)
     # A non-native enum's CHECK and the enum itself share one rule name: same rule.
     others = [b for b in bad if b.rule != c.rule]
+    if _converted_first(c) and note != TRUNCATED:
+        # PostgreSQL converts each value to its column's type before it checks constraints:
+        # a value too long for varchar(n) is refused with 22001 whatever CHECK, FK or NOT
+        # NULL it breaks too (an over-long FK value always dangles). Only other conversion
+        # errors compete with it.
+        others = [b for b in others if _converted_first(b)]
     exact = c in bad and all(
         b.sqlstate is None or not b.enforced_by_database for b in others
     ) and (c.enforced_by_database or not others)
@@ -438,6 +450,11 @@ def _drawn_violation(draw_: st.DrawFn, spec: TableSpec, c: Constraint,
         exact = not any(b.enforced_by_database for b in broken(spec, cut, existing, specs))
     if not exact:
         event(f"{spec.name}: {c.rule}: candidate rejected (not exactly one rule)")
+        also = next((b.rule for b in others if b.enforced_by_database), None)
+        if also is not None:
+            note_obstacle(f"{spec.name}.{','.join(c.columns) or '*'}",
+                          f"no value breaks {c.rule} alone: those drawn also broke {also}, "
+                          "which the database enforces too (the rule is shadowed by it)")
     assume(exact)
     column = ",".join(c.columns) if c.kind != Kind.CHECK else next(
         (k for k in record if k in c.columns and base.get(k) != record.get(k)),

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import hypothesis.internal.conjecture.engine as _engine
 import pytest
@@ -22,6 +22,10 @@ from schemafuzz.checks import Tallies, Tally
 from schemafuzz.findings import Finding
 from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.report import Ledger
+from schemafuzz.verdicts import finding_cause
+
+if TYPE_CHECKING:
+    from schemafuzz.fixtures import Verdict
 
 __all__ = ["MachineContext", "SandboxMachine", "a_via", "orm_refusal", "run_machine"]
 
@@ -36,6 +40,7 @@ class MachineContext:
     tallies: Tallies = field(default_factory=Tallies)
     steps: Counter[str] = field(default_factory=Counter)
     reference_backend: bool = False  # its spec declares rules no schema object states
+    verdict: Verdict | None = None  # the test's root causes: findings already reported
 
     @property
     def cascades(self) -> Tally:
@@ -95,7 +100,11 @@ class SandboxMachine(RuleBasedStateMachine):
 
     def fail(self, finding: Finding, kind: str = "stateful", tally: Tally | None = None
              ) -> NoReturn:
-        """Record ``finding`` in the coverage report and fail the run with it."""
+        """Record ``finding`` in the coverage report and fail the run with it; skip the run
+        instead when an earlier test reported the same rule of the same column (one failure
+        per root cause)."""
+        if self.context.verdict is not None:
+            self.context.verdict.check_cause(finding_cause(finding))
         if tally is not None:
             tally.ok = False
         ledger = self.context.ledger

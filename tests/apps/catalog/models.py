@@ -70,7 +70,10 @@ class Supplier(CatalogModel, table=True):
     code: SupplierCode = Field(max_length=7, unique=True)
     name: str = Field(max_length=120)
     website: HttpUrl | None = Field(default=None, sa_type=HttpUrlText)
-    products: list["Product"] = Relationship(back_populates="supplier")
+    # RESTRICT: the ORM must not null the products' supplier_id before the DELETE (its default),
+    # but leave it to the database to refuse the delete.
+    products: list["Product"] = Relationship(
+        back_populates="supplier", sa_relationship_kwargs={"passive_deletes": "all"})
 
 
 class Category(CatalogModel, table=True):
