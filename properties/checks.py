@@ -107,15 +107,15 @@ def _app_code_error(statement: sa.Executable, error: Exception) -> AppCodeError:
     cause = error.orig if isinstance(error, sa.exc.StatementError) and error.orig else error
     message = f"{type(cause).__name__}: {cause}".split("\n")[0][:300]
     table = getattr(statement, "table", None)
-    if not isinstance(table, sa.Table):
-        return AppCodeError("?", "?", message)
+    if not isinstance(table, sa.Table) or not isinstance(statement, sa.sql.ClauseElement):
+        return AppCodeError("(a statement)", "*", message)
     dialect = postgresql.dialect()
     values = dict(statement.compile(dialect=dialect).params)
     for column in table.columns:  # values the statement leaves to a Python-side default
         default = column.default
         if column.name not in values and default is not None and default.is_callable:
             with contextlib.suppress(Exception):
-                values[column.name] = default.arg(None)  # type: ignore[attr-defined]
+                values[column.name] = default.arg(None)
     for name, value in values.items():
         column = table.c.get(name)
         processor = column.type.bind_processor(dialect) if column is not None else None

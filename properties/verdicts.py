@@ -15,7 +15,7 @@ into the failure it is, so a schema with one bug costs about what a clean one do
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -27,7 +27,7 @@ from .report import Ledger
 __all__ = ["RootCauses", "cannot_generate", "conclude", "finding_cause", "rule_keys"]
 
 
-def rule_keys(kind: str, rule: str, params: dict[str, Any] | None = None) -> set[str]:
+def rule_keys(kind: str, rule: str, params: Mapping[str, Any] | None = None) -> set[str]:
     """The names ``accept_unguarded`` may use for a rule: its kind (``min_length``,
     ``not_null``, ``range``...), each keyword of a ``Field(...)`` rule (``ge``, ``le``,
     ``max_digits``...) and the rule as the report prints it."""
@@ -67,7 +67,7 @@ def conclude(ledger: Ledger, finding: Finding, *, accepted: frozenset[str] = fro
     pytest.fail(str(finding), pytrace=False)
 
 
-class _RootCauseFound(pytest.skip.Exception):  # type: ignore[misc,name-defined]
+class _RootCauseFound(pytest.skip.Exception):  # type: ignore[name-defined]
     """A root-cause finding on its way out of Hypothesis (which does not shrink a skip)."""
 
 

@@ -224,7 +224,11 @@ def validate_fields(model: Any, data: Mapping[str, Any]) -> Any:
 
 def to_instance(spec: TableSpec, record: Mapping[str, Any]) -> Any:
     """Validate `record` through the model; return the instance or raise ValidationError."""
-    data = {spec.columns[c].key: v for c, v in record.items() if spec.columns[c].key}
+    data: dict[str, Any] = {}
+    for column, value in record.items():
+        key = spec.columns[column].key
+        if key:
+            data[key] = value
     if spec.model is None:
         raise TypeError(f"{spec.name}: no model to validate rows with")
     return validate_fields(spec.model, data)
@@ -254,10 +258,11 @@ def model_accepts(spec: TableSpec, record: Mapping[str, Any]) -> bool:
     try:
         to_instance(spec, record)
     except ValidationError as error:
-        first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ())) or "(the row)"
-        note_obstacle(f"{spec.name}.{where}", "the model rejects the values the constraints "
-                      f"allow ({str(first.get('msg', error))[:200]})")
+        details = error.errors()
+        where = ".".join(str(part) for part in details[0]["loc"]) if details else ""
+        why = details[0]["msg"] if details else str(error)
+        note_obstacle(f"{spec.name}.{where or '(the row)'}", "the model rejects the values the "
+                      f"constraints allow ({why[:200]})")
         return False
     except (ValueError, TypeError) as error:
         note_obstacle(f"{spec.name}.(the row)", "the model raised "

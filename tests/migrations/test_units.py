@@ -106,3 +106,32 @@ def test_boundary_plan_gives_one_child_per_parent_on_a_unique_fk():
     plan = ReflectedGraphSource().boundary([users, profiles])
     assert plan.rows["users"] == [{}, {}, {}]  # the serial key is left to the database
     assert [r["user_id"].index for r in plan.rows["profiles"]] == [0, 1, 2]
+
+
+def test_one_difference_seen_by_alembic_and_the_catalogue_is_reported_once():
+    from schemafuzz.migrations.diff import Difference
+    from schemafuzz.migrations.schema import _same_object
+
+    catalogue = Difference("column type", "notes", "at", None, "timestamp with time zone",
+                           "timestamp without time zone")
+    alembic_same = Difference("type (alembic)", "notes", "at", None, "DATETIME", "TIMESTAMP")
+    alembic_other = Difference("type (alembic)", "notes", "body", None, "TEXT", "VARCHAR")
+    assert _same_object(alembic_same, catalogue)
+    assert not _same_object(alembic_other, catalogue)
+
+
+def test_rows_whose_key_changed_type_are_tracked_by_their_unchanged_columns():
+    import uuid
+
+    from schemafuzz.migrations.preservation import _by_unchanged_columns, _key_type_changed
+
+    rows = [{"id": 1, "title": "a"}, {"id": 2, "title": "b"}]
+    first, second = uuid.uuid4(), uuid.uuid4()
+    new = {(first,): [{"id": None, "title": "b"}], (second,): [{"id": None, "title": "a"}]}
+    assert _key_type_changed(rows, new, ["id"])
+    assert _by_unchanged_columns("after upgrade r3", "item", rows, new, ["id"]) == []
+    lost = {(uuid.uuid4(),): [{"id": None, "title": "a"}]}
+    [untraceable] = _by_unchanged_columns("after upgrade r3", "item", rows, lost, ["id"])
+    assert not untraceable.traceable
+    assert untraceable.found == "not traceable (primary key type changed)"
+    assert not _key_type_changed(rows, {(5,): [{"id": 5, "title": "a"}]}, ["id"])

@@ -99,7 +99,7 @@ class Product(CatalogModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     sku: str = Field(max_length=32)
-    price: Decimal = Field(max_digits=7, decimal_places=2, ge=0, le=Decimal("99999.99"))
+    price: Decimal = Field(max_digits=7, decimal_places=2, ge=0, le=99999.99)
     stock: int = Field(default=0, ge=0, le=2**31 - 1)
     available_from: date
     available_until: date
