@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -31,6 +31,7 @@ __all__ = [
     "Tallies",
     "Tally",
     "attempt",
+    "column_named_by",
     "declare_catalogue",
     "insert_instance",
     "insert_statement",
@@ -192,7 +193,7 @@ def insert_instance(sandbox: Sandbox, instance: Any) -> tuple[dict[str, Any], Ou
     return record, attempt(sandbox, statement)
 
 
-def _column_named_by(table: sa.Table, outcome: Outcome, sent: dict[str, Any]) -> str:
+def column_named_by(table: sa.Table, outcome: Outcome, sent: Mapping[str, Any]) -> str:
     """The column an error is about: PostgreSQL's diagnostics name it for most errors; for a
     bad enum label only the type is named, so find the column of that type; a constraint
     names its columns; else the columns sent, joined."""
@@ -212,7 +213,7 @@ def refused_valid_row(verdict: Verdict, table: sa.Table, outcome: Outcome, sent:
                       what: str) -> NoReturn:
     """A row the model accepts that PostgreSQL refused: a root cause (every test that needs a
     row of ``table`` would meet it), reported once, blocking the tests on ``table``."""
-    column = _column_named_by(table, outcome, sent)
+    column = column_named_by(table, outcome, sent)
     rule = outcome.constraint_name or f"SQLSTATE {outcome.sqlstate}"
     finding = Finding(table.name, column, rule, ["model"],
                       f"{what} with SQLSTATE {outcome.sqlstate} ({outcome.message})",

@@ -38,6 +38,7 @@ from schemafuzz.checks import (
     Outcome,
     attempt,
     column_key,
+    column_named_by,
     declare_catalogue,
     insert_statement,
     layers_of,
@@ -217,7 +218,7 @@ class GenericMachine(SandboxMachine):
 
     def _refusal_finding(self, table: sa.Table, outcome: Outcome, record: Row, what: str
                          ) -> Finding:
-        column = outcome.column_name or "?"
+        column = column_named_by(table, outcome, record)
         fk = self._fk_named(outcome.constraint_name)
         if fk is not None:
             column = ",".join(fk.columns)

@@ -1,5 +1,5 @@
 """The corpus of real-world patterns: apps written the way SQLModel apps are written in the wild
-(``todo``, ``catalog``, ``fullstack``, ``naive_clock``). Each clean app runs green with no
+(``todo``, ``catalog``, ``fullstack``, ``naive_clock``, ``origin``). Each clean app runs green with no
 finding of the suite's own making; each drifted twin fails with the expected finding for each
 drift and no other failure, and a table whose valid rows cannot be stored is one failure, the
 tests that depend on it skipped as blocked by it.
@@ -149,3 +149,20 @@ def test_an_exception_of_the_apps_own_code_is_one_finding_per_column(
                          re.MULTILINE)
     assert blocked and sum(map(int, blocked)) >= 5, output[-4000:]
     assert "Traceback" not in output and "StatementError" not in output, output[-4000:]
+
+
+def test_the_origin_apps_enum_by_name_is_advice_and_its_nullable_role_unguarded(
+        tmp_path: Path, schemafuzz_server: Any) -> None:
+    result = run_properties(tmp_path, schemafuzz_server, "origin", None,
+                            "--schemafuzz-schema", "metadata")
+    output = _output(result)
+    assert result.returncode == 1, output[-4000:]
+    assert _failed(result) == {
+        "test_violations_are_refused_with_their_sqlstate[message.role:NOT NULL]"}, output[-4000:]
+    assert ("UNGUARDED message.role [NOT NULL; declared by model]: only the model refuses this "
+            "value: PostgreSQL stored it") in output
+    assert "make the column NOT NULL (op.alter_column('message', 'role', nullable=False))" \
+        in output
+    assert "0 drift, 1 unguarded, 1 advice" in output
+    assert "advice: stored by member name (USER, ASSISTANT) while the values clients send are " \
+        "user, assistant" in output
