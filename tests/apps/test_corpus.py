@@ -1,12 +1,13 @@
 """The corpus of real-world patterns: apps written the way SQLModel apps are written in the wild
-(``todo``, ``catalog``, ``fullstack``, ``naive_clock``, ``origin``). Each clean app runs green with no
-finding of the suite's own making; each drifted twin fails with the expected finding for each
-drift and no other failure, and a table whose valid rows cannot be stored is one failure, the
-tests that depend on it skipped as blocked by it.
+(``todo``, ``catalog``, ``fullstack``, ``naive_clock``, ``origin``). Each clean app runs green
+with no finding of the suite's own making; each drifted twin fails with the expected finding for
+each drift and no other failure, and a table whose valid rows cannot be stored is one failure,
+the tests that depend on it skipped as blocked by it.
 
 The three kinds of finding are proven here end to end: drift (the todo app's production dump),
-unguarded (the fullstack app's ``min_length`` only Pydantic enforces, unless accepted) and advice
-(the todo app's ORM cascades without ``passive_deletes``, and its enum stored by member name).
+unguarded (the fullstack app's ``min_length`` only Pydantic enforces, unless accepted; the origin
+app's nullable role) and advice (the todo app's ORM cascades without ``passive_deletes``, and
+enums stored by member name).
 """
 
 from __future__ import annotations
