@@ -86,9 +86,20 @@ def table_models(module: ModuleType) -> tuple[type[Any], ...]:
 
 
 def metadata_of(module: ModuleType) -> sa.MetaData:
-    """The module's ``metadata`` attribute when it is a MetaData, else ``SQLModel.metadata``."""
+    """The module's ``metadata`` attribute when it is a MetaData; else the MetaData its table
+    models share (models on their own ``registry()``, as many apps declare them); else
+    ``SQLModel.metadata``. Raises ConfigurationError when the models are on several MetaData
+    and the module does not say which one is the app's."""
     metadata = getattr(module, "metadata", None)
-    return metadata if isinstance(metadata, sa.MetaData) else SQLModel.metadata
+    if isinstance(metadata, sa.MetaData):
+        return metadata
+    shared = {id(model.__table__.metadata): model.__table__.metadata
+              for model in table_models(module)}
+    if len(shared) > 1:
+        raise ConfigurationError(
+            f"the table models of {module.__name__} are on {len(shared)} different MetaData: "
+            f"set metadata = <the app's MetaData> in {module.__name__}")
+    return next(iter(shared.values())) if shared else SQLModel.metadata
 
 
 def _last_line(error: BaseException) -> str:
