@@ -153,7 +153,7 @@ def _keys(constraint: Constraint) -> set[str]:
 
 def _guard(constraint: Constraint) -> str:
     """The database rule that would enforce a model-only rule."""
-    column = constraint.columns[0] if constraint.columns else "?"
+    column = constraint.columns[0] if constraint.columns else "the column"
     params = constraint.params
     if constraint.kind == Kind.NOT_NULL:
         return f"make the column NOT NULL (op.alter_column({constraint.table!r}, {column!r}, " \

@@ -45,6 +45,20 @@ class SchemaMismatchError(AssertionError):
         )
 
 
+def _described(obj: Any, columns: list[str]) -> str:
+    """An index or constraint as a reader wants it: kind, name and columns (and the columns a
+    foreign key references), never SQLAlchemy's repr of its column collections."""
+    kind = type(obj).__name__
+    name = getattr(obj, "name", None)
+    named = f" {name}" if isinstance(name, str) and name else ""
+    text = f"{kind}{named} ({', '.join(columns)})"
+    elements = getattr(obj, "elements", None)
+    if elements:
+        targets = [e.target_fullname.rsplit(".", 1) for e in elements]
+        text += f" REFERENCES {targets[0][0]} ({', '.join(t[-1] for t in targets)})"
+    return text
+
+
 def _describe_alembic(diff: Any) -> Difference:
     """Turn one entry of ``compare_metadata``'s output into a :class:`Difference`."""
     if isinstance(diff, list):  # modify_* entries come grouped per column
@@ -67,7 +81,8 @@ def _describe_alembic(diff: Any) -> Difference:
     obj = diff[1]
     table = getattr(obj, "table", None)
     cols = [c.name for c in getattr(obj, "columns", [])]
-    models, migrations = (str(obj), None) if op.startswith("add_") else (None, str(obj))
+    shown = _described(obj, cols)
+    models, migrations = (shown, None) if op.startswith("add_") else (None, shown)
     return Difference(
         f"{op.split('_', 1)[1]} (alembic)",
         getattr(table, "name", None),

@@ -135,3 +135,16 @@ def test_rows_whose_key_changed_type_are_tracked_by_their_unchanged_columns():
     assert not untraceable.traceable
     assert untraceable.found == "not traceable (primary key type changed)"
     assert not _key_type_changed(rows, {(5,): [{"id": 5, "title": "a"}]}, ["id"])
+
+
+def test_alembic_differences_describe_objects_without_reprs():
+    from schemafuzz.migrations.schema import _describe_alembic
+
+    metadata = sa.MetaData()
+    sa.Table("p", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    child = sa.Table("c", metadata, sa.Column("p_id", sa.Integer),
+                     sa.ForeignKeyConstraint(["p_id"], ["p.id"], name="fk_c_p"))
+    [fk] = child.foreign_key_constraints
+    difference = _describe_alembic(("add_fk", fk))
+    assert difference.left == "ForeignKeyConstraint fk_c_p (p_id) REFERENCES p (id)"
+    assert "object at 0x" not in str(difference)
