@@ -66,6 +66,12 @@ def declare_catalogue(ledger: Ledger, models: Iterable[type[Any]]) -> dict[str, 
             by_table.setdefault(constraint.table, []).append(constraint)
             ledger.declare(constraint.table, column_key(constraint), constraint.rule,
                            str(constraint.kind), layers_of(constraint))
+            if constraint.kind == Kind.UNSUPPORTED and not constraint.sql:  # a column type
+                ledger.finding(constraint.table, column_key(constraint), constraint.rule,
+                               f"{constraint.note}: valid rows leave the column to its default "
+                               "or NULL, and no rule of it is tested; register a strategy "
+                               "(schemafuzz.strategies.register_field_strategy) to test it",
+                               "unsupported")
     return by_table
 
 

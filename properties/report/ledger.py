@@ -10,7 +10,7 @@ from pathlib import Path
 
 __all__ = ["Entry", "Ledger", "Measurement"]
 
-_NOTE_KINDS = ("drift", "unguarded", "accepted", "advice", "coerced")
+_NOTE_KINDS = ("drift", "unguarded", "accepted", "advice", "coerced", "unsupported")
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Entry:
     accepted: list[str] = field(default_factory=list)  # unguarded, accepted by the project
     advice: list[str] = field(default_factory=list)  # same end state, a better way
     coerced: list[str] = field(default_factory=list)  # PostgreSQL coerces instead of refusing
+    unsupported: list[str] = field(default_factory=list)  # why no value is generated for it
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -43,6 +44,8 @@ class Entry:
             return "FINDING"
         if self.unguarded:
             return "UNGUARDED"
+        if self.unsupported:
+            return "not generated"
         if self.valid and self.violations:
             outcome = "held"
         elif self.valid:
@@ -60,7 +63,8 @@ class Entry:
         return outcome
 
     def notes(self, kind: str) -> list[str]:
-        """The texts recorded under ``kind``: drift, unguarded, accepted, advice or coerced."""
+        """The texts recorded under ``kind``: drift, unguarded, accepted, advice, coerced or
+        unsupported."""
         return self.findings if kind == "drift" else list(getattr(self, kind))
 
 
@@ -113,8 +117,8 @@ class Ledger:
     def finding(self, table: str, column: str, rule: str, text: str, kind: str = "drift"
                 ) -> None:
         """Record a finding on a declared constraint (kept once) under ``kind``: ``drift``
-        (the default), ``unguarded``, ``accepted``, ``advice`` or ``coerced``; raises KeyError
-        for an undeclared constraint."""
+        (the default), ``unguarded``, ``accepted``, ``advice``, ``coerced`` or ``unsupported``;
+        raises KeyError for an undeclared constraint."""
         entry = self.entries[(table, column, rule)]
         texts = entry.findings if kind == "drift" else getattr(entry, kind)
         if text not in texts:

@@ -11,7 +11,7 @@ from .ledger import Ledger
 __all__ = ["SECTIONS", "summary_lines", "write_reports"]
 
 _LABELS = (("drift", "finding"), ("unguarded", "unguarded"), ("accepted", "accepted"),
-           ("advice", "advice"), ("coerced", "coerced"))
+           ("advice", "advice"), ("coerced", "coerced"), ("unsupported", "not generated"))
 
 
 def _markdown(ledger: Ledger) -> str:
@@ -38,7 +38,8 @@ SECTIONS = (("drift", "Findings: drift (the layers disagree)"),
             ("accepted", "Unguarded rules the project accepts (accept_unguarded)"),
             ("advice", "Advice (same end state, a better way)"),
             ("coerced", "Enforced by coercion (PostgreSQL changes the value instead of "
-                        "refusing it)"))
+                        "refusing it)"),
+            ("unsupported", "Not generated (types without a strategy)"))
 
 
 def write_reports(ledger: Ledger, folder: Path) -> tuple[Path, Path]:
