@@ -35,9 +35,9 @@ _DISPATCH: tuple[tuple[type, str], ...] = (
 _REJECT: tuple[tuple[type, str], ...] = (
     (sa.CHAR, "CHAR(n) is blank-padded, so values do not read back equal"),
     (pg.CITEXT, "citext compares case-insensitively; no strategy yet"),
-    (pg.ARRAY, "ARRAY columns have no strategy yet"),
-    (sa.ARRAY, "ARRAY columns have no strategy yet"),
 )
+# One-dimensional ARRAYs of these item kinds are generated (lists of item values); others are not.
+ARRAY_ITEM_KINDS = frozenset({"text", "smallint", "integer", "bigint", "bool", "date"})
 
 
 def base_type(sa_type: Any) -> Any:
@@ -52,6 +52,12 @@ def base_type(sa_type: Any) -> Any:
 def kind_of(sa_type: Any) -> tuple[str | None, str]:
     """Return (kind, reason): kind is None with a reason when the type is unsupported."""
     t = base_type(sa_type)
+    if isinstance(t, sa.ARRAY):
+        item, _ = kind_of(t.item_type)
+        if item in ARRAY_ITEM_KINDS and (t.dimensions or 1) == 1:
+            return "array", ""
+        return None, (f"ARRAY of {sql_type_name(t.item_type)} has no strategy (only "
+                      "one-dimensional arrays of text, integers, booleans and dates)")
     for cls, reason in _REJECT:
         if isinstance(t, cls):
             return None, reason

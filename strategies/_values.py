@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import struct
@@ -17,7 +18,7 @@ from ._catalogue import ColumnSpec
 from ._errors import UnsupportedColumnError
 from ._formats import FORMATS
 from ._text import CHARACTERS, texts
-from ._types import INT_LIMITS
+from ._types import INT_LIMITS, base_type, kind_of
 
 # Fixed offsets only: zoneinfo datetimes in a DST fold never compare equal across zones,
 # which would make "reads back equal" fail for reasons that are not the database's.
@@ -186,7 +187,21 @@ DISPATCH: dict[str, Callable[[ColumnSpec], st.SearchStrategy[Any]]] = {
     "uuid": lambda cs: st.uuids() if cs.as_uuid else st.uuids().map(str),
     "json": lambda cs: json_values(_json_shape(cs)),
     "bytes": lambda cs: st.binary(max_size=64),
+    "array": lambda cs: arrays(cs),
 }
+
+
+def arrays(cs: ColumnSpec) -> st.SearchStrategy[list[Any]]:
+    """Lists (one-dimensional arrays, up to 4 items) of values valid for the item type, its
+    length limit included (``varchar(20)[]``: items of at most 20 characters)."""
+    item_type = base_type(cs.column.type).item_type
+    kind, _ = kind_of(item_type)
+    length = getattr(base_type(item_type), "length", None)
+    item = dataclasses.replace(
+        cs, kind=kind, min_length=0, max_length=int(length) if length else None,
+        not_blank=False, pattern=None, string_format=None, lower=None, upper=None,
+        places=None, int_digits=None, enum=None, allowed=None)
+    return st.lists(DISPATCH[str(kind)](item), max_size=4)
 
 
 def value_strategy(cs: ColumnSpec) -> st.SearchStrategy[Any]:

@@ -75,7 +75,7 @@ class Odd(_Odd, table=True):
     __table_args__ = (sa.CheckConstraint("md5(code) <> ''", name="ck_odd_md5"),)
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=5)
-    tags: list[str] = Field(sa_type=sa.ARRAY(sa.String))
+    tags: list[list[str]] = Field(sa_type=sa.ARRAY(sa.String, dimensions=2))
 
 
 def test_unsupported_column_and_check_are_explicit():

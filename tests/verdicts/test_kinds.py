@@ -103,3 +103,16 @@ def test_cannot_generate_names_the_column_and_the_fix() -> None:
                            RuntimeError("Unsatisfiable"))
     assert line.startswith("cannot generate for user.email: the model rejects")
     assert line.endswith("register_field_strategy")
+
+
+def test_a_column_type_without_a_strategy_is_reported_once_as_not_generated() -> None:
+    from schemafuzz.checks import declare_catalogue
+    from tests.strategies.test_catalogue import Odd
+
+    ledger = Ledger()
+    declare_catalogue(ledger, [Odd])
+    [entry] = [e for e in ledger.entries.values() if e.kind == "unsupported"]
+    assert (entry.table, entry.column, entry.outcome) == ("sf_odd", "tags", "not generated")
+    assert entry.unsupported[0].startswith("ARRAY of varchar has no strategy (only "
+                                           "one-dimensional arrays")
+    assert "register_field_strategy" in entry.unsupported[0]
