@@ -51,8 +51,11 @@ def test_failure_is_replayed_first_and_reproducible_with_psql(
     shrunk = "'aaaaaa'"  # the minimal failing example: one character over the limit
     assert f"the database refused {shrunk}" in first.stdout
     (tmp_path / "tried.log").unlink()
+    stale = tmp_path / ".schemafuzz" / "repro" / "test_child.py__an_earlier_failure.sql"
+    stale.write_text("-- from a run before\n")
 
     second = run_pytest(tmp_path, TOO_TRUSTING, *args)
+    assert not stale.exists(), "the last run's repro scripts must be replaced, not pile up"
     assert second.returncode == 1
     assert _tried(tmp_path)[0] == shrunk, "the saved example did not run first"
 
