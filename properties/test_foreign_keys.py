@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from schemafuzz.checks import Tallies, Tally, attempt, insert_instance, refused_valid_row
@@ -31,6 +32,7 @@ from schemafuzz.targets import ForeignKeyTarget
 pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedConstraintWarning")
 
 _GONE = "gone"
+_PREPARER = postgresql.dialect().identifier_preparer
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ class _StatementLog:
     statements: list[str]
 
     def touching(self, table: str) -> list[str]:
-        needles = (f"FROM {table} ", f"FROM {table}\n", f"UPDATE {table} ", f"INTO {table} ")
+        """The statements that read or write ``table`` (named as SQL names it: ``"order"``
+        and ``"user"`` are quoted)."""
+        name = _PREPARER.quote(table)
+        needles = (f"FROM {name} ", f"FROM {name}\n", f"UPDATE {name} ", f"INTO {name} ")
         return [s for s in self.statements if any(n in s + " " for n in needles)]
 
 

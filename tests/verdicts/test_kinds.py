@@ -116,3 +116,12 @@ def test_a_column_type_without_a_strategy_is_reported_once_as_not_generated() ->
     assert entry.unsupported[0].startswith("ARRAY of varchar has no strategy (only "
                                            "one-dimensional arrays")
     assert "register_field_strategy" in entry.unsupported[0]
+
+
+def test_the_orms_own_statements_are_seen_on_tables_named_by_reserved_words() -> None:
+    from schemafuzz.test_foreign_keys import _StatementLog
+
+    log = _StatementLog(['SELECT "order".id FROM "order" WHERE %(param_1)s = "order".cid',
+                         "DELETE FROM task WHERE task.id = %(id)s"])
+    assert len(log.touching("order")) == 1 and len(log.touching("task")) == 1
+    assert log.touching("user") == []
