@@ -180,9 +180,10 @@ def read_configuration(pyproject: Path | None, options: dict[str, Any]) -> Confi
     )
 
 
-def _accepted(table: dict[str, Any], pyproject: Path | None, option: str | None
+def _accepted(table: dict[str, Any], pyproject: Path | None, option: str | list[str] | None
               ) -> frozenset[str]:
-    """The ``accept_unguarded`` entries of the table and of the option (comma-separated);
+    """The ``accept_unguarded`` entries of the table and of the option (comma-separated, the
+    option given once or more);
     raises ConfigurationError when the table's value is not a list of "table.column[:rule]"."""
     value = table.get("accept_unguarded", [])
     entries = [*value] if isinstance(value, list) else None
@@ -190,7 +191,8 @@ def _accepted(table: dict[str, Any], pyproject: Path | None, option: str | None
         raise ConfigurationError(
             f'{pyproject}: accept_unguarded in {_TABLE} must be a list of "table.column:rule" '
             'strings, e.g. ["item.title:min_length"]')
-    entries += [e for e in (option or "").split(",") if e.strip()]
+    given = [option] if isinstance(option, str) else list(option or [])
+    entries += [e for text in given for e in text.split(",") if e.strip()]
     return frozenset(e.strip() for e in entries)
 
 

@@ -63,9 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     metavar="NAME", help="dev, ci or nightly (default: $SCHEMAFUZZ_PROFILE, "
                     "ci when CI is set, else dev)")
     group.addoption(OPTIONS["accept_unguarded"], dest="schemafuzz_accept_unguarded",
-                    default=None, metavar="TABLE.COLUMN:RULE,...",
-                    help="rules only the model enforces that the project accepts (added to "
-                    "accept_unguarded in [tool.schemafuzz])")
+                    default=None, action="append", metavar="TABLE.COLUMN:RULE,...",
+                    help="rules only the model enforces that the project accepts, comma-"
+                    "separated; repeatable (added to accept_unguarded in [tool.schemafuzz])")
 
 
 def _options(config: pytest.Config) -> dict[str, Any]:

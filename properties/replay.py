@@ -46,7 +46,8 @@ def replay_command(item: pytest.Item) -> str:
     for key, option in OPTIONS.items():
         if key not in configuration.from_options:
             continue
-        value = str(config.getoption(f"schemafuzz_{key}"))
+        raw = config.getoption(f"schemafuzz_{key}")
+        value = ",".join(raw) if isinstance(raw, list) else str(raw)
         if key == "db_url":
             value = describe_url(make_url(value))  # a password is never printed: *** instead
         words += [option, value]

@@ -28,6 +28,18 @@ def _parts_folder(config: pytest.Config) -> Path:
     return config.rootpath / ".schemafuzz" / "parts"
 
 
+def _unused_acceptances(config: pytest.Config, ledger: Ledger) -> list[str]:
+    """A line naming the accept_unguarded entries that accepted nothing in this run (a typo,
+    or a rule the database now enforces and the project can stop accepting)."""
+    used = {f"{e.table}.{e.column}" for e in ledger.entries.values() if e.accepted}
+    unused = sorted(entry for entry in under_test_of(config).configuration.accept_unguarded
+                    if entry.split(":", 1)[0] not in used)
+    if not unused:
+        return []
+    return [f"accept_unguarded: {', '.join(unused)} accepted nothing in this run (a typo, or a "
+            "rule the database enforces now)"]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
@@ -52,7 +64,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         for criterion in ("SC-005", "SC-010"):
             merged.not_applicable(criterion, "no Alembic project configured")
     md, js = write_reports(merged, config.rootpath / ".schemafuzz")
-    lines = [*summary_lines(merged), f"report: {md} and {js.name}"]
+    lines = [*summary_lines(merged), *_unused_acceptances(config, merged),
+             f"report: {md} and {js.name}"]
     try:
         vmd, vjs = write_validation_report(merged, under_test_of(config).metadata,
                                            config.rootpath / ".schemafuzz")

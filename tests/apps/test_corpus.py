@@ -131,9 +131,13 @@ def test_fullstack_rule_only_pydantic_enforces_is_unguarded_unless_accepted(
     assert "add CHECK (char_length(title) >= 1)" in output
     assert 'accept_unguarded = ["item.title:min_length"]' in output
     accepted = run_properties(tmp_path / "accepted", schemafuzz_server, "fullstack",
-                              "alembic.ini", *selection, target="test_constraints.py")
+                              "alembic.ini", *selection, "--schemafuzz-accept-unguarded",
+                              "item.titel:min_length", target="test_constraints.py")
     assert accepted.returncode == 0, _output(accepted)[-4000:]
     assert "accepted: only the model refuses this value" in accepted.stdout
+    # A misspelt entry is said, not silently ignored.
+    assert ("accept_unguarded: item.titel:min_length accepted nothing in this run"
+            in accepted.stdout), accepted.stdout[-3000:]
 
 
 def test_an_exception_of_the_apps_own_code_is_one_finding_per_column(
