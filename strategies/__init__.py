@@ -2,8 +2,10 @@
 
 Public API: `valid`, `violations`, `Violation`, `graphs`, `constraints`, `Constraint`,
 `Layer`, `Kind`, `from_json_schema`, `register_models`, `register_field_strategy`,
-`unregister_field_strategy`, and the errors `UnsupportedColumnError`,
-`UnsupportedConstraintError`, `SkippedConstraintWarning`.
+`unregister_field_strategy`, `validate_fields` (``model_validate`` that works around SQLModel
+reading relationships such as ``items`` from a dict), `generation_obstacles` (why values could
+not be generated), and the errors `UnsupportedColumnError`, `UnsupportedConstraintError`,
+`SkippedConstraintWarning`.
 """
 
 from __future__ import annotations
