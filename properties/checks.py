@@ -20,6 +20,7 @@ from schemafuzz.findings import NO_VALUE, AppCodeError, Finding, describe_value,
 from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.report import Ledger
 from schemafuzz.strategies import Constraint, Kind, Violation, constraints
+from schemafuzz.targets import database_generated_key
 
 if TYPE_CHECKING:
     from schemafuzz.fixtures import Verdict
@@ -84,10 +85,8 @@ def record_of(instance: Any) -> dict[str, Any]:
     for attr in mapper.column_attrs:
         column = attr.columns[0]
         value = getattr(instance, attr.key, None)
-        table = column.table
-        generated_key = bool(column.primary_key) and (
-            table.autoincrement_column is column or column.identity is not None)
-        if value is None and (column.server_default is not None or generated_key):
+        if value is None and (column.server_default is not None
+                              or database_generated_key(column.table, column.name)):
             continue
         record[column.name] = value
     return record

@@ -15,8 +15,8 @@ the name of a project's own fixture:
 - ``schemafuzz_ledger`` (session) and ``schemafuzz_tallies`` (function): what the reports are
   made of.
 - ``schemafuzz_verdict`` (function): gives a finding its verdict by kind (drift fails,
-  unguarded fails unless accepted, advice warns) and reports root causes once, blocking the
-  tests that depend on them (:mod:`schemafuzz.verdicts`).
+  unguarded fails unless accepted, advice is recorded) and reports root causes once, blocking
+  the tests that depend on them (:mod:`schemafuzz.verdicts`).
 """
 
 from __future__ import annotations
@@ -251,9 +251,15 @@ def schemafuzz_db(schemafuzz_schema_engine: sa.Engine) -> Iterator[Sandbox]:
 def schemafuzz_ledger(pytestconfig: pytest.Config) -> Ledger:
     """The run's constraint-coverage ledger; properties declare constraints and count the
     examples that exercised them. Written to ``.schemafuzz/coverage.{md,json}`` at the end."""
-    if LEDGER_KEY not in pytestconfig.stash:
-        pytestconfig.stash[LEDGER_KEY] = Ledger()
-    return pytestconfig.stash[LEDGER_KEY]
+    return _ledger_of(pytestconfig)
+
+
+def _ledger_of(config: pytest.Config) -> Ledger:
+    """The run's ledger, made on first use (by the fixture, or by a root cause of the app's
+    code met inside a property)."""
+    if LEDGER_KEY not in config.stash:
+        config.stash[LEDGER_KEY] = Ledger()
+    return config.stash[LEDGER_KEY]
 
 
 @pytest.fixture
@@ -311,11 +317,8 @@ def _verdict_of(item: pytest.Item) -> Verdict:
     config = item.config
     if _ROOT_CAUSES_KEY not in config.stash:
         config.stash[_ROOT_CAUSES_KEY] = RootCauses()
-    if LEDGER_KEY not in config.stash:
-        config.stash[LEDGER_KEY] = Ledger()
     accepted = under_test_of(config).configuration.accept_unguarded
-    return Verdict(config.stash[LEDGER_KEY], config.stash[_ROOT_CAUSES_KEY], accepted,
-                   item.nodeid)
+    return Verdict(_ledger_of(config), config.stash[_ROOT_CAUSES_KEY], accepted, item.nodeid)
 
 
 @pytest.fixture

@@ -110,12 +110,12 @@ def _parents_for(schemafuzz_db: Sandbox, model: type[Any], data: st.DataObject,
 
 @given(data=st.data())
 def test_database_fills_omitted_defaults(
-        pytestconfig: pytest.Config, schemafuzz_db: Sandbox, table_model: type[Any],
-        schemafuzz_ledger: Ledger, timestamp_tally: Tally, schemafuzz_verdict: Verdict,
+        schemafuzz_db: Sandbox, table_model: type[Any], schemafuzz_ledger: Ledger,
+        timestamp_tally: Tally, schemafuzz_verdict: Verdict, stamps_declared: bool,
         data: st.DataObject) -> None:
     """Any subset of the columns with a server default may be omitted, through SQL or the ORM:
     the row the model accepts is stored, the database fills them (timestamps aware), and
-    where the rules are declared (:func:`_rules_declared`) ``created_at <= updated_at`` holds,
+    where the rules are declared (:func:`stamps_declared`) ``created_at <= updated_at`` holds,
     also when only one of the pair was given."""
     table: sa.Table = table_model.__table__
     defaults = sorted((c for c in table.columns if c.server_default is not None),
@@ -169,20 +169,23 @@ def test_database_fills_omitted_defaults(
                 table.name, name, "server default", ["metadata", "database"],
                 f"a {via} insert that omits {name} reads back {value!r}: expected a value "
                 "filled by the database" + (" (an aware datetime)" if is_datetime else "")))
-    declared = _rules_declared(pytestconfig, schemafuzz_db, table)
-    if declared and len(pair) == 2 and pair["created_at"] > pair["updated_at"]:
+    if stamps_declared and len(pair) == 2 and pair["created_at"] > pair["updated_at"]:
         _fail(schemafuzz_ledger, timestamp_tally, Finding(
             table.name, "created_at,updated_at", "created_at <= updated_at", ["database"],
             f"stored created_at {pair['created_at']} after updated_at {pair['updated_at']}"))
     timestamp_tally.add("filled, aware and ordered")
 
 
-def _rules_declared(config: pytest.Config, sandbox: Sandbox, table: sa.Table) -> bool:
+@pytest.fixture
+def stamps_declared(pytestconfig: pytest.Config, schemafuzz_db: Sandbox,
+                    table_model: type[Any]) -> bool:
     """Whether something declares the table's timestamp rules (created_at kept, updated_at
     advancing and not before created_at): a CHECK relating them, a trigger, or the reference
-    backend's spec. A naming convention alone is not a rule the app made."""
-    declare_timestamp_rules(sandbox.connection, [table],
-                            under_test_of(config).reference_backend)
+    backend's spec. A naming convention alone is not a rule the app made. Read once per test,
+    not once per example."""
+    table: sa.Table = table_model.__table__
+    declare_timestamp_rules(schemafuzz_db.connection, [table],
+                            under_test_of(pytestconfig).reference_backend)
     return timestamp_rules_declared(table)
 
 
@@ -202,13 +205,13 @@ def _touchable_column(table: sa.Table) -> sa.Column[Any]:
 
 @given(data=st.data())
 def test_updates_keep_created_at_and_advance_updated_at(
-        pytestconfig: pytest.Config, schemafuzz_db: Sandbox, table_model: type[Any],
-        schemafuzz_ledger: Ledger, timestamp_tally: Tally, schemafuzz_verdict: Verdict,
+        schemafuzz_db: Sandbox, table_model: type[Any], schemafuzz_ledger: Ledger,
+        timestamp_tally: Tally, schemafuzz_verdict: Verdict, stamps_declared: bool,
         data: st.DataObject) -> None:
     table: sa.Table = table_model.__table__
     if not _has_update_rule(table_model):
         pytest.skip(f"{table.name} has no created_at filled by the database")
-    if not _rules_declared(pytestconfig, schemafuzz_db, table):
+    if not stamps_declared:
         pytest.skip(f"{table.name}: no CHECK, trigger or spec declares rules for its timestamps")
     has_updated_at = "updated_at" in table.c
     parents = _parents_for(schemafuzz_db, table_model, data, schemafuzz_verdict)

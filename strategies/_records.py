@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import types
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -216,10 +217,14 @@ def validate_fields(model: Any, data: Mapping[str, Any]) -> Any:
     ValidationError. A model with a relationship named like a dict method (``items``, the
     FastAPI template's) is given an object instead: SQLModel reads relationships from the
     validated input with getattr, which on a dict finds the method and raises TypeError."""
-    relationships = sa.inspect(model).relationships.keys()
-    if any(hasattr(dict, name) for name in relationships):
+    if _relationship_named_like_a_dict_method(model):
         return model.model_validate(types.SimpleNamespace(**data), from_attributes=True)
     return model.model_validate(dict(data))
+
+
+@functools.cache  # asked for every generated row: the mapper's answer does not change
+def _relationship_named_like_a_dict_method(model: Any) -> bool:
+    return any(hasattr(dict, rel.key) for rel in sa.inspect(model).relationships)
 
 
 def to_instance(spec: TableSpec, record: Mapping[str, Any]) -> Any:
@@ -234,8 +239,9 @@ def to_instance(spec: TableSpec, record: Mapping[str, Any]) -> Any:
     return validate_fields(spec.model, data)
 
 
-# Why the model rejected generated rows, by "table.field" (the first error's message): what a
-# property that cannot generate says instead of Hypothesis' bare `Unsatisfiable`.
+# Why values could not be generated, by "table.field": the model's first error for a rejected
+# row, or the rule that shadows a violation. What a property that cannot generate says instead
+# of Hypothesis' bare `Unsatisfiable`.
 _REJECTIONS: dict[str, str] = {}
 
 
@@ -245,8 +251,9 @@ def note_obstacle(where: str, why: str) -> None:
 
 
 def generation_obstacles() -> dict[str, str]:
-    """Return, and forget, why the model rejected rows generated since the last call:
-    ``{"table.field": "the model's message"}`` (empty when it rejected none)."""
+    """Return, and forget, why values could not be generated since the last call:
+    ``{"table.field": "why"}`` (the model's message, or the rule shadowing a violation; empty
+    when nothing was rejected)."""
     found = dict(_REJECTIONS)
     _REJECTIONS.clear()
     return found
