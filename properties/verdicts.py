@@ -146,6 +146,37 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     generation_obstacles()  # forget what earlier tests met
 
 
+def _findings_in(error: BaseException) -> list[str]:
+    """The finding messages (``pytest.fail`` without a traceback) an exception group holds."""
+    if isinstance(error, BaseExceptionGroup):
+        return [text for inner in error.exceptions for text in _findings_in(inner)]
+    if isinstance(error, pytest.fail.Exception) and not error.pytrace:
+        return [str(error.msg)]
+    # An exception group holds only Exceptions: Hypothesis wraps pytest's Failed (a
+    # BaseException) in one whose __cause__ is the original.
+    cause = error.__cause__
+    if cause is not None and not isinstance(error, pytest.fail.Exception):
+        return _findings_in(cause)
+    return []
+
+
+def _unreliable_finding(error: BaseException) -> str | None:
+    """The report of a finding Hypothesis could not replay (``FlakyFailure``: the example
+    failed once, then passed or failed otherwise): the finding as seen, and why it is alone.
+    None for any other error. Without this the report is Hypothesis' repr of every argument
+    and fixture of the test."""
+    from hypothesis.errors import FlakyFailure
+
+    if not isinstance(error, FlakyFailure):
+        return None
+    findings = _findings_in(error)
+    if not findings:
+        return None
+    return "\n".join(dict.fromkeys(findings)) + (
+        "\n(Hypothesis could not replay the failing example: it failed once, then did not "
+        "fail the same way; the finding above is what was seen)")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Any:
@@ -160,4 +191,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0,
                            f"Skipped: {cannot_generate(generation_obstacles(), error)}")
+    elif error is not None and (unreliable := _unreliable_finding(error)) is not None:
+        report.longrepr = unreliable
     return report

@@ -37,6 +37,10 @@ class Sandbox:
         self._sessions: list[Session] = []
         self.recorder = StatementRecorder(self.connection)
 
+    def __repr__(self) -> str:
+        # Hypothesis prints a failing test's arguments, fixtures included: name the database.
+        return f"Sandbox(database={self.connection.engine.url.database!r})"
+
     def session(self) -> Session:
         """Return a new ORM session bound to this sandbox's connection."""
         session = Session(bind=self.connection, join_transaction_mode="create_savepoint")

@@ -125,3 +125,27 @@ def test_the_orms_own_statements_are_seen_on_tables_named_by_reserved_words() ->
                          "DELETE FROM task WHERE task.id = %(id)s"])
     assert len(log.touching("order")) == 1 and len(log.touching("task")) == 1
     assert log.touching("user") == []
+
+
+def test_a_finding_hypothesis_cannot_replay_is_reported_as_the_finding() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from hypothesis.errors import FlakyFailure
+
+    from schemafuzz.verdicts import _unreliable_finding
+
+    calls = []
+
+    @settings(database=None, max_examples=5)
+    @given(st.integers())
+    def fails_once(value: int) -> None:  # the first example fails, its replay passes
+        calls.append(value)
+        if len(calls) == 1:
+            pytest.fail("FINDING user.name [NOT NULL; declared by model]: stored", pytrace=False)
+
+    with pytest.raises(FlakyFailure) as raised:
+        fails_once()
+    text = _unreliable_finding(raised.value)
+    assert text is not None and text.startswith("FINDING user.name [NOT NULL")
+    assert "could not replay" in text and "object at 0x" not in text
+    assert _unreliable_finding(ValueError("not ours")) is None
