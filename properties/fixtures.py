@@ -287,6 +287,10 @@ class Verdict:
                  nodeid: str) -> None:
         self.ledger, self.causes, self.accepted, self.nodeid = ledger, causes, accepted, nodeid
 
+    def __repr__(self) -> str:
+        # Hypothesis prints a failing test's arguments, fixtures included: name the test.
+        return f"Verdict(test={self.nodeid!r})"
+
     def conclude(self, finding: Finding, keys: Iterable[str] = (), cause: str | None = None
                  ) -> None:
         """See :func:`schemafuzz.verdicts.conclude` (fails, or returns for advice/accepted);

@@ -160,21 +160,24 @@ def _findings_in(error: BaseException) -> list[str]:
     return []
 
 
-def _unreliable_finding(error: BaseException) -> str | None:
-    """The report of a finding Hypothesis could not replay (``FlakyFailure``: the example
-    failed once, then passed or failed otherwise): the finding as seen, and why it is alone.
-    None for any other error. Without this the report is Hypothesis' repr of every argument
+def _grouped_findings(error: BaseException) -> str | None:
+    """The report of findings Hypothesis raised together: several distinct failures (an
+    exception group), or a finding it could not replay (``FlakyFailure``: the example failed
+    once, then passed or failed otherwise), which says so. None for any other error, and for a
+    group holding no finding. Without this the report is Hypothesis' repr of every argument
     and fixture of the test."""
     from hypothesis.errors import FlakyFailure
 
-    if not isinstance(error, FlakyFailure):
+    if not isinstance(error, BaseExceptionGroup):
         return None
     findings = _findings_in(error)
     if not findings:
         return None
-    return "\n".join(dict.fromkeys(findings)) + (
-        "\n(Hypothesis could not replay the failing example: it failed once, then did not "
-        "fail the same way; the finding above is what was seen)")
+    text = "\n".join(dict.fromkeys(findings))
+    if isinstance(error, FlakyFailure):
+        text += ("\n(Hypothesis could not replay the failing example: it failed once, then did "
+                 "not fail the same way; the finding above is what was seen)")
+    return text
 
 
 @pytest.hookimpl(wrapper=True)
@@ -191,6 +194,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0,
                            f"Skipped: {cannot_generate(generation_obstacles(), error)}")
-    elif error is not None and (unreliable := _unreliable_finding(error)) is not None:
-        report.longrepr = unreliable
+    elif error is not None and (grouped := _grouped_findings(error)) is not None:
+        report.longrepr = grouped
     return report

@@ -86,6 +86,10 @@ class Ledger:
         self.measurements: list[Measurement] = []
         self.inapplicable: dict[str, str] = {}  # criterion -> why it does not apply
 
+    def __repr__(self) -> str:
+        # Hypothesis prints a failing test's arguments, fixtures included: a readable summary.
+        return f"Ledger(constraints={len(self.entries)}, measurements={len(self.measurements)})"
+
     def not_applicable(self, criterion: str, why: str) -> None:
         """Record that ``criterion`` does not apply to what is under test (e.g. migration
         criteria when no Alembic project is configured); the report says so with ``why``."""

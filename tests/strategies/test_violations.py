@@ -85,17 +85,16 @@ def test_enum_violations_cover_outside_labels_and_member_names(conn_for):
     connection = conn_for("enums")
     notes: Counter[str] = Counter()
 
-    @examples(60)
-    @given(S.violations(Ticket, rules={"ticket_kind", "priority", "ticket_status"}))
-    def check(v: Violation) -> None:
-        got = _outcome(connection, v)
-        assert got == v.sqlstate
-        value = v.record[v.column]
-        if v.rule == "ticket_kind" and value in ("LOW", "HIGH", "URGENT"):
-            notes["name instead of value"] += 1
-        notes[v.rule] += 1
+    # One rule at a time: drawn from one strategy over all three, a random run of 60 examples
+    # left ticket_kind out once (Hypothesis' examples are correlated, not independent draws).
+    for rule in ("ticket_kind", "priority", "ticket_status"):
+        @examples(20)
+        @given(S.violations(Ticket, rules={rule}))
+        def check(v: Violation) -> None:
+            assert _outcome(connection, v) == v.sqlstate
+            notes[v.rule] += 1
 
-    check()
+        check()
     assert {"ticket_kind", "priority", "ticket_status"} <= set(notes)
 
     # Member names counted on ticket_kind alone: spread over three rules, 60 random examples

@@ -132,7 +132,7 @@ def test_a_finding_hypothesis_cannot_replay_is_reported_as_the_finding() -> None
     from hypothesis import strategies as st
     from hypothesis.errors import FlakyFailure
 
-    from schemafuzz.verdicts import _unreliable_finding
+    from schemafuzz.verdicts import _grouped_findings
 
     calls = []
 
@@ -145,7 +145,43 @@ def test_a_finding_hypothesis_cannot_replay_is_reported_as_the_finding() -> None
 
     with pytest.raises(FlakyFailure) as raised:
         fails_once()
-    text = _unreliable_finding(raised.value)
+    text = _grouped_findings(raised.value)
     assert text is not None and text.startswith("FINDING user.name [NOT NULL")
     assert "could not replay" in text and "object at 0x" not in text
-    assert _unreliable_finding(ValueError("not ours")) is None
+    assert _grouped_findings(ValueError("not ours")) is None
+
+
+def test_distinct_findings_raised_together_are_reported_as_the_findings() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from schemafuzz.verdicts import _grouped_findings
+
+    @settings(database=None, max_examples=200, report_multiple_bugs=True)
+    @given(st.integers())
+    def two_findings(value: int) -> None:  # two failures of distinct origins: grouped
+        if value > 0:
+            pytest.fail("FINDING task.title [varchar(200)]: stored", pytrace=False)
+        if value < 0:
+            try:
+                raise LookupError("a context tells this failure from the first")
+            except LookupError:
+                pytest.fail("FINDING user.name [NOT NULL]: stored", pytrace=False)
+
+    with pytest.raises(BaseExceptionGroup) as raised:
+        two_findings()
+    text = _grouped_findings(raised.value)
+    assert text is not None and "object at 0x" not in text
+    assert set(text.splitlines()) == {"FINDING task.title [varchar(200)]: stored",
+                                      "FINDING user.name [NOT NULL]: stored"}
+
+
+def test_fixtures_hypothesis_prints_have_readable_reprs() -> None:
+    from schemafuzz.fixtures import Verdict
+    from schemafuzz.report.ledger import Ledger
+    from schemafuzz.verdicts import RootCauses
+
+    ledger = Ledger()
+    verdict = Verdict(ledger, RootCauses(), frozenset(), "test_constraints.py::test_x")
+    assert repr(ledger) == "Ledger(constraints=0, measurements=0)"
+    assert repr(verdict) == "Verdict(test='test_constraints.py::test_x')"
