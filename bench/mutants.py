@@ -6,8 +6,8 @@ Usage (from the repository root)::
     python bench/mutants.py [--all | --quick] [--workers 2] [--db-url URL] [--only TEXT ...]
 
 The catalogue is generated from the live catalogue of a database migrated to head with the
-reference backend (``information_schema.columns``, ``pg_constraint``, ``pg_indexes``,
-``pg_trigger``, ``pg_enum``): widen / shrink every VARCHAR by one character, drop every NOT NULL,
+reference backend (``schemafuzz.strategies.read_live_schema``, the suite's one reader of
+pg_catalog): widen / shrink every VARCHAR by one character, drop every NOT NULL,
 CHECK, FK, primary key / unique constraint, index, server default and trigger, change every
 ON DELETE action, drop / add an enum label, store an enum by name, ``timestamptz`` ->
 ``timestamp``. Each mutant is the reference ``pg_dump --schema-only`` with one change appended;
@@ -57,6 +57,13 @@ from bench._schema_variants import (  # noqa: E402
     run_properties,
 )
 from schemafuzz.harness import DatabaseFactory, provision  # noqa: E402
+from schemafuzz.strategies import (  # noqa: E402
+    LiveColumn,
+    LiveConstraint,
+    LiveIndex,
+    LiveSchema,
+    read_live_schema,
+)
 
 __all__ = [
     "QUICK",
@@ -176,77 +183,6 @@ class Mutant:
 
 # --- the catalogue, from the live catalogue of the migrated database --------------------------
 
-_COLUMNS = sa.text("""
-    SELECT c.table_name, c.column_name, c.data_type, c.character_maximum_length,
-           c.is_nullable = 'YES' AS nullable, c.column_default, c.udt_name,
-           format_type(a.atttypid, a.atttypmod) AS sql_type,
-           EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = a.attrelid
-                   AND k.contype = 'p' AND a.attnum = ANY (k.conkey)) AS in_primary_key
-    FROM information_schema.columns c
-    JOIN information_schema.tables t USING (table_schema, table_name)
-    JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass
-                       AND a.attname = c.column_name
-    WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
-      AND c.table_name <> 'alembic_version'
-    ORDER BY c.table_name, c.ordinal_position
-""")
-
-_CONSTRAINTS = sa.text("""
-    SELECT cl.relname AS table_name, k.conname, k.contype,
-           pg_get_constraintdef(k.oid) AS definition,
-           CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid) END AS expr,
-           ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, i)
-                 JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n
-                 ORDER BY u.i)::text[] AS columns,
-           rc.relname AS ref_table,
-           ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, i)
-                 JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n
-                 ORDER BY u.i)::text[] AS ref_columns,
-           k.confdeltype,
-           EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'
-                   AND f.conindid = k.conindid AND k.contype IN ('p', 'u')) AS referenced
-    FROM pg_constraint k
-    JOIN pg_class cl ON cl.oid = k.conrelid
-    JOIN pg_namespace ns ON ns.oid = cl.relnamespace
-    LEFT JOIN pg_class rc ON rc.oid = k.confrelid
-    WHERE ns.nspname = current_schema() AND cl.relname <> 'alembic_version'
-    ORDER BY cl.relname, k.conname
-""")
-
-_INDEXES = sa.text("""
-    SELECT i.tablename, i.indexname, i.indexdef, a.attname AS leading_column
-    FROM pg_indexes i
-    JOIN pg_namespace ns ON ns.nspname = i.schemaname
-    JOIN pg_class ic ON ic.relname = i.indexname AND ic.relnamespace = ns.oid
-    JOIN pg_index x ON x.indexrelid = ic.oid
-    LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
-    WHERE i.schemaname = current_schema() AND i.tablename <> 'alembic_version'
-      AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = ic.oid
-                      AND k.contype IN ('p', 'u', 'x'))
-    ORDER BY i.tablename, i.indexname
-""")
-
-_TRIGGERS = sa.text("""
-    SELECT cl.relname AS table_name, t.tgname, p.proname, pg_get_triggerdef(t.oid) AS definition
-    FROM pg_trigger t
-    JOIN pg_class cl ON cl.oid = t.tgrelid
-    JOIN pg_namespace ns ON ns.oid = cl.relnamespace
-    JOIN pg_proc p ON p.oid = t.tgfoid
-    WHERE NOT t.tgisinternal AND ns.nspname = current_schema()
-    ORDER BY cl.relname, t.tgname
-""")
-
-_ENUMS = sa.text("""
-    SELECT t.typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
-    FROM pg_type t
-    JOIN pg_enum e ON e.enumtypid = t.oid
-    JOIN pg_namespace ns ON ns.oid = t.typnamespace
-    WHERE ns.nspname = current_schema()
-    GROUP BY t.typname ORDER BY t.typname
-""")
-
-_ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL",
-              "d": "SET DEFAULT"}
 _ADDED_LABEL = "system"
 
 
@@ -255,9 +191,9 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _alter(col: Any) -> str:
-    """``ALTER TABLE t ALTER COLUMN c`` for a row of the columns query."""
-    return f"ALTER TABLE {_q(col.table_name)} ALTER COLUMN {_q(col.column_name)}"
+def _alter(col: LiveColumn) -> str:
+    """``ALTER TABLE t ALTER COLUMN c`` for a column of the snapshot."""
+    return f"ALTER TABLE {_q(col.table)} ALTER COLUMN {_q(col.name)}"
 
 
 def _literal(text: str) -> str:
@@ -275,78 +211,87 @@ def _refuses(conn: sa.Connection, expr: str, column: str, sql_type: str,
     return row is False
 
 
-def _varchar_mutants(columns: list[Any]) -> Iterable[Mutant]:
-    for col in columns:
-        if col.data_type != "character varying" or col.character_maximum_length is None:
+def _single_column_checks(live: LiveSchema, table: str, column: str) -> list[LiveConstraint]:
+    """The CHECKs of ``table`` over ``column`` alone."""
+    return [c for c in live.constraints if c.kind == "c" and c.table == table
+            and c.columns == (column,) and c.expression is not None]
+
+
+def _varchar_mutants(live: LiveSchema) -> Iterable[Mutant]:
+    for col in live.columns.values():
+        if col.data_type != "character varying" or col.char_max is None:
             continue
-        n, target = int(col.character_maximum_length), f"{col.table_name}.{col.column_name}"
-        alter = f"ALTER TABLE {_q(col.table_name)} ALTER COLUMN {_q(col.column_name)} TYPE "
-        yield Mutant(f"varchar_widen:{target}", "varchar_widen", col.table_name,
+        n, target = col.char_max, f"{col.table}.{col.name}"
+        alter = f"{_alter(col)} TYPE "
+        yield Mutant(f"varchar_widen:{target}", "varchar_widen", col.table,
                      f"{target} varchar({n}) -> varchar({n + 1})", alter + f"varchar({n + 1});")
-        yield Mutant(f"varchar_shrink:{target}", "varchar_shrink", col.table_name,
+        yield Mutant(f"varchar_shrink:{target}", "varchar_shrink", col.table,
                      f"{target} varchar({n}) -> varchar({n - 1})", alter + f"varchar({n - 1});")
 
 
-def _not_null_mutants(conn: sa.Connection, columns: list[Any], checks: list[Any]
-                      ) -> Iterable[Mutant]:
-    for col in columns:
-        if col.nullable or col.in_primary_key:  # a primary key column cannot lose NOT NULL
+def _not_null_mutants(conn: sa.Connection, live: LiveSchema) -> Iterable[Mutant]:
+    key_columns = {(c.table, name) for c in live.constraints if c.kind == "p"
+                   for name in c.columns}
+    for col in live.columns.values():
+        # A primary key column cannot lose NOT NULL.
+        if col.nullable or (col.table, col.name) in key_columns:
             continue
-        target = f"{col.table_name}.{col.column_name}"
-        refusing = [c.conname for c in checks if c.table_name == col.table_name
-                    and list(c.columns) == [col.column_name]
-                    and _refuses(conn, c.expr, col.column_name, col.sql_type, None)]
+        target = f"{col.table}.{col.name}"
+        refusing = [c.name for c in _single_column_checks(live, col.table, col.name)
+                    if _refuses(conn, str(c.expression), col.name, col.type, None)]
         equivalent = (f"{refusing[0]} refuses NULL too (evaluated on the live database)"
                       if refusing else None)
-        yield Mutant(f"drop_not_null:{target}", "drop_not_null", col.table_name,
-                     f"{target} loses NOT NULL",
-                     f"ALTER TABLE {_q(col.table_name)} ALTER COLUMN {_q(col.column_name)} "
-                     "DROP NOT NULL;", equivalent)
+        yield Mutant(f"drop_not_null:{target}", "drop_not_null", col.table,
+                     f"{target} loses NOT NULL", f"{_alter(col)} DROP NOT NULL;", equivalent)
 
 
 _MIN_LENGTH_ONE = r"^\(?char_length\(\(?{col}\)?(?:::text)?\) >= 1\)?$"
 
 
-def _check_equivalence(conn: sa.Connection, check: Any, checks: list[Any],
-                       types: dict[tuple[str, str], str]) -> str | None:
+def _check_equivalence(conn: sa.Connection, check: LiveConstraint, live: LiveSchema
+                       ) -> str | None:
     """Why dropping ``check`` changes nothing, or None. The one case recognised: a CHECK that
     only refuses the empty string (``char_length(c) >= 1``) on a column another CHECK also
     refuses the empty string on (evaluated by the live database)."""
-    if len(check.columns) != 1:
+    if len(check.columns) != 1 or check.expression is None:
         return None
     column = check.columns[0]
-    if not re.match(_MIN_LENGTH_ONE.format(col=re.escape(column)), check.expr.strip()):
+    if not re.match(_MIN_LENGTH_ONE.format(col=re.escape(column)), check.expression.strip()):
         return None
-    sql_type = types[(check.table_name, column)]
-    for other in checks:
-        if (other.conname != check.conname and other.table_name == check.table_name
-                and list(other.columns) == [column]
-                and _refuses(conn, other.expr, column, sql_type, "")):
-            return (f"it refuses only '' and {other.conname} refuses '' too (evaluated on the "
+    sql_type = live.columns[(check.table, column)].type
+    for other in _single_column_checks(live, check.table, column):
+        if other.name != check.name and _refuses(conn, str(other.expression), column, sql_type,
+                                                 ""):
+            return (f"it refuses only '' and {other.name} refuses '' too (evaluated on the "
                     "live database), so the set of accepted values is unchanged")
     return None
 
 
-def _constraint_mutants(conn: sa.Connection, constraints: list[Any],
-                        types: dict[tuple[str, str], str]) -> Iterable[Mutant]:
-    checks = [c for c in constraints if c.contype == "c"]
-    for con in constraints:
-        table, name = con.table_name, con.conname
+def _is_referenced(key: LiveConstraint, live: LiveSchema) -> bool:
+    """Whether a foreign key references exactly the columns of ``key``."""
+    return any(fk.kind == "f" and fk.ref_table == key.table
+               and set(fk.ref_columns) == set(key.columns) for fk in live.constraints)
+
+
+def _constraint_mutants(conn: sa.Connection, live: LiveSchema) -> Iterable[Mutant]:
+    for con in sorted(live.constraints, key=lambda c: (c.table, c.name)):
+        table, name = con.table, con.name
         drop = f"ALTER TABLE {_q(table)} DROP CONSTRAINT {_q(name)}"
-        if con.contype == "c":
+        if con.kind == "c":
             yield Mutant(f"drop_check:{name}", "drop_check", table,
-                         f"{table} loses CHECK {con.expr}", drop + ";",
-                         _check_equivalence(conn, con, checks, types))
-        elif con.contype in ("p", "u"):
-            what = "PRIMARY KEY" if con.contype == "p" else "UNIQUE"
-            cascade = " (CASCADE: the FKs referencing it go too)" if con.referenced else ""
+                         f"{table} loses CHECK {con.expression}", drop + ";",
+                         _check_equivalence(conn, con, live))
+        elif con.kind in ("p", "u"):
+            what = "PRIMARY KEY" if con.kind == "p" else "UNIQUE"
+            referenced = _is_referenced(con, live)
+            cascade = " (CASCADE: the FKs referencing it go too)" if referenced else ""
             yield Mutant(f"drop_key:{name}", "drop_key", table,
                          f"{table}({', '.join(con.columns)}) loses {what} {name}{cascade}",
-                         drop + (" CASCADE;" if con.referenced else ";"))
-        elif con.contype == "f":
+                         drop + (" CASCADE;" if referenced else ";"))
+        elif con.kind == "f":
             yield Mutant(f"drop_fk:{name}", "drop_fk", table, f"{table} loses FK {name}",
                          drop + ";")
-            current = _ON_DELETE[con.confdeltype]
+            current = con.ondelete
             cols = ", ".join(_q(c) for c in con.columns)
             refs = ", ".join(_q(c) for c in con.ref_columns)
             for action in ("CASCADE", "NO ACTION", "SET NULL"):
@@ -356,11 +301,10 @@ def _constraint_mutants(conn: sa.Connection, constraints: list[Any],
                     f"on_delete:{name}->{action}", "on_delete", table,
                     f"{name} ON DELETE {current} -> {action}",
                     f"{drop}, ADD CONSTRAINT {_q(name)} FOREIGN KEY ({cols}) REFERENCES "
-                    f"{_q(con.ref_table)} ({refs}) ON DELETE {action};")
+                    f"{_q(str(con.ref_table))} ({refs}) ON DELETE {action};")
 
 
-def _enum_mutants(enums: list[Any], columns: list[Any], metadata: sa.MetaData
-                  ) -> Iterable[Mutant]:
+def _enum_mutants(live: LiveSchema, metadata: sa.MetaData) -> Iterable[Mutant]:
     names_by_type: dict[str, dict[str, str]] = {}  # type -> label -> Python member name
     for sa_table in metadata.tables.values():
         for column in sa_table.columns:
@@ -368,15 +312,16 @@ def _enum_mutants(enums: list[Any], columns: list[Any], metadata: sa.MetaData
             if isinstance(kind, sa.Enum) and kind.name and kind.enum_class is not None:
                 values = {str(getattr(m, "value", m)): m.name for m in kind.enum_class}
                 names_by_type[kind.name] = values
-    for enum in enums:
-        typ, labels = enum.typname, list(enum.labels)
-        users = [c for c in columns if c.data_type == "USER-DEFINED" and c.udt_name == typ]
-        table = str(users[0].table_name) if users else "?"
+    for typ, enum_labels in live.enums.items():
+        labels = list(enum_labels)
+        users = [c for c in live.columns.values()
+                 if c.data_type == "USER-DEFINED" and c.udt_name == typ]
+        table = users[0].table if users else "?"
         for label in labels:
             kept = ", ".join(_literal(x) for x in labels if x != label)
             retype = "".join(
-                f"ALTER TABLE {_q(c.table_name)} ALTER COLUMN {_q(c.column_name)} TYPE {_q(typ)} "
-                f"USING {_q(c.column_name)}::text::{_q(typ)};\n" for c in users)
+                f"{_alter(c)} TYPE {_q(typ)} USING {_q(c.name)}::text::{_q(typ)};\n"
+                for c in users)
             yield Mutant(
                 f"enum_drop_label:{typ}.{label}", "enum_drop_label", table,
                 f"enum {typ} loses label {label!r}",
@@ -396,18 +341,19 @@ def _enum_mutants(enums: list[Any], columns: list[Any], metadata: sa.MetaData
                          "instead of values", renames)
 
 
-def _index_mutants(indexes: list[Any]) -> Iterable[Mutant]:
+def _index_mutants(indexes: Iterable[LiveIndex]) -> Iterable[Mutant]:
     by_leading: dict[tuple[str, str], list[str]] = {}
-    for index in indexes:
-        by_leading.setdefault((index.tablename, index.leading_column), []).append(
-            index.indexname)
-    for index in indexes:
+    ordered = sorted(indexes, key=lambda i: (i.table, i.name))
+    for index in ordered:
+        if index.columns:
+            by_leading.setdefault((index.table, index.columns[0]), []).append(index.name)
+    for index in ordered:
         # Not equivalent even when another index leads with the same column: design §2 lists
         # every index, and test_schema.py compares the schema under test with the models.
-        equivalent = None
-        yield Mutant(f"drop_index:{index.indexname}", "drop_index", index.tablename,
-                     f"{index.indexdef.split(' USING ')[0]} dropped",
-                     f"DROP INDEX {_q(index.indexname)};", equivalent)
+        unique = "unique " if index.unique else ""
+        yield Mutant(f"drop_index:{index.name}", "drop_index", index.table,
+                     f"{unique}index {index.name} on {index.table}"
+                     f"({', '.join(index.columns)}) dropped", f"DROP INDEX {_q(index.name)};")
     for (table, column), names in by_leading.items():
         if len(names) > 1:
             yield Mutant(f"drop_indexes:{table}({column})", "drop_indexes", table,
@@ -416,39 +362,46 @@ def _index_mutants(indexes: list[Any]) -> Iterable[Mutant]:
                          "\n".join(f"DROP INDEX {_q(name)};" for name in names))
 
 
+_TRIGGER_SHAPE = re.compile(r"TRIGGER \S+ (.*?) ON .*EXECUTE (?:FUNCTION|PROCEDURE) (\S+?)\(")
+
+
+def _trigger_mutants(live: LiveSchema) -> Iterable[Mutant]:
+    for (table, name), definition in sorted(live.triggers.items()):
+        shape = _TRIGGER_SHAPE.search(definition)
+        when, function = (shape.group(1), shape.group(2).rsplit(".", 1)[-1]) if shape else (
+            "?", "?")
+        yield Mutant(f"drop_trigger:{name}", "drop_trigger", table,
+                     f"trigger {name} ({when} -> {function}()) dropped",
+                     f"DROP TRIGGER {_q(name)} ON {_q(table)};")
+
+
 def catalogue(conn: sa.Connection, metadata: sa.MetaData) -> list[Mutant]:
     """Every mutant of the schema in ``conn``'s database (migrated to head), generated from its
-    live catalogue; ``metadata`` supplies only what the database cannot know (the Python names
-    of enum members). Returns them in a stable order."""
-    columns = list(conn.execute(_COLUMNS))
-    constraints = list(conn.execute(_CONSTRAINTS))
-    types = {(c.table_name, c.column_name): str(c.sql_type) for c in columns}
-    checks = [c for c in constraints if c.contype == "c"]
+    live catalogue (:func:`schemafuzz.strategies.read_live_schema`); ``metadata`` supplies only
+    what the database cannot know (the Python names of enum members). Returns them in a stable
+    order. Raises ``sqlalchemy.exc.DBAPIError`` if the catalogue cannot be read."""
+    live = read_live_schema(conn)
+    columns = list(live.columns.values())
     mutants: list[Mutant] = [
-        *_varchar_mutants(columns),
-        *_not_null_mutants(conn, columns, checks),
-        *_constraint_mutants(conn, constraints, types),
-        *_enum_mutants(list(conn.execute(_ENUMS)), columns, metadata),
-        *_index_mutants(list(conn.execute(_INDEXES))),
+        *_varchar_mutants(live),
+        *_not_null_mutants(conn, live),
+        *_constraint_mutants(conn, live),
+        *_enum_mutants(live, metadata),
+        *_index_mutants(live.indexes),
     ]
     for col in columns:
-        if col.column_default is not None:
-            target = f"{col.table_name}.{col.column_name}"
-            mutants.append(Mutant(f"drop_default:{target}", "drop_default", col.table_name,
-                                  f"{target} loses DEFAULT {col.column_default}",
+        if col.default is not None and not col.identity:
+            target = f"{col.table}.{col.name}"
+            mutants.append(Mutant(f"drop_default:{target}", "drop_default", col.table,
+                                  f"{target} loses DEFAULT {col.default}",
                                   f"{_alter(col)} DROP DEFAULT;"))
     for col in columns:
         if col.data_type == "timestamp with time zone":
-            target = f"{col.table_name}.{col.column_name}"
-            mutants.append(Mutant(f"timestamptz:{target}", "timestamptz", col.table_name,
+            target = f"{col.table}.{col.name}"
+            mutants.append(Mutant(f"timestamptz:{target}", "timestamptz", col.table,
                                   f"{target} timestamptz -> timestamp",
                                   f"{_alter(col)} TYPE timestamp without time zone;"))
-    for trig in conn.execute(_TRIGGERS):
-        when = re.search(r"TRIGGER \S+ (.*?) ON ", str(trig.definition))
-        mutants.append(Mutant(
-            f"drop_trigger:{trig.tgname}", "drop_trigger", trig.table_name,
-            f"trigger {trig.tgname} ({when.group(1) if when else '?'} -> {trig.proname}()) "
-            "dropped", f"DROP TRIGGER {_q(trig.tgname)} ON {_q(trig.table_name)};"))
+    mutants.extend(_trigger_mutants(live))
     return mutants
 
 

@@ -36,6 +36,7 @@ from schemafuzz.harness import DatabaseFactory, HarnessError, Sandbox, describe_
 from schemafuzz.harness.throwaway import start_throwaway_server
 from schemafuzz.report import Ledger
 from schemafuzz.report.criteria import measuring
+from schemafuzz.strategies import read_live_schema
 from schemafuzz.subject import under_test_of
 
 _SSL_QUERY = sa.text(
@@ -424,12 +425,14 @@ def _describe(plan: dict[str, Any], depth: int = 0) -> list[str]:
 
 
 def _user_id_indexes(schemafuzz_db: Sandbox) -> set[str]:
-    """Names of the indexes on tasks whose first column is user_id."""
-    rows = schemafuzz_db.execute(
-        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-        "WHERE i.indrelid = 'tasks'::regclass AND a.attname = 'user_id'").all()
-    return {str(row[0]) for row in rows}
+    """Names of the indexes on tasks whose first column is user_id (a key's index is named
+    as its constraint)."""
+    schema = read_live_schema(schemafuzz_db.connection)
+    leading = [(index.name, index.table, index.columns) for index in schema.indexes]
+    leading += [(key.name, key.table, key.columns) for key in schema.constraints
+                if key.kind in ("p", "u", "x")]
+    return {name for name, table, columns in leading
+            if table == "tasks" and columns[:1] == ("user_id",)}
 
 
 def _index_used(plan: dict[str, Any], indexes: set[str]) -> str | None:

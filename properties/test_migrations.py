@@ -49,12 +49,11 @@ from schemafuzz.migrations import (
     create_models_schema,
     diff_catalogues,
     record_timings,
-    snapshot,
 )
-from schemafuzz.migrations.catalogue import Catalogue
 from schemafuzz.migrations.diff import Difference
 from schemafuzz.report import Ledger
 from schemafuzz.report.criteria import measuring
+from schemafuzz.strategies import LiveSchema, read_live_schema
 from schemafuzz.subject import under_test_of
 
 
@@ -180,7 +179,7 @@ def test_downgrade_base_leaves_empty_schema(
         migration_timings["downgrade base"] = runner.downgrade("base")
         sc.figure = f"downgrade base from head: {migration_timings['downgrade base'] * 1000:.0f} ms"
     with runner.connect() as connection:
-        left = diff_catalogues(Catalogue(), snapshot(connection), "empty database",
+        left = diff_catalogues(LiveSchema(), read_live_schema(connection), "empty database",
                                "after downgrade base")
     if left:
         pytest.fail("downgrade base leaves objects behind:\n  " + "\n  ".join(map(str, left)))

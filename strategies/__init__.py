@@ -4,8 +4,9 @@ Public API: `valid`, `violations`, `Violation`, `graphs`, `constraints`, `Constr
 `Layer`, `Kind`, `from_json_schema`, `register_models`, `register_field_strategy`,
 `unregister_field_strategy`, `validate_fields` (``model_validate`` that works around SQLModel
 reading relationships such as ``items`` from a dict), `generation_obstacles` (why values could
-not be generated), and the errors `UnsupportedColumnError`, `UnsupportedConstraintError`,
-`SkippedConstraintWarning`.
+not be generated), `read_live_schema` (the one reader of a live PostgreSQL schema: a
+`LiveSchema` of `LiveColumn`, `LiveConstraint` and `LiveIndex`), and the errors
+`UnsupportedColumnError`, `UnsupportedConstraintError`, `SkippedConstraintWarning`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ._errors import (
 )
 from ._graphs import graphs
 from ._jsonschema import from_json_schema
+from ._live_schema import LiveColumn, LiveConstraint, LiveIndex, LiveSchema, read_live_schema
 from ._records import generation_obstacles, validate_fields
 from ._registry import register_field_strategy, table_models, unregister_field_strategy
 from ._valid import valid
@@ -35,6 +37,10 @@ __all__ = [
     "Constraint",
     "Kind",
     "Layer",
+    "LiveColumn",
+    "LiveConstraint",
+    "LiveIndex",
+    "LiveSchema",
     "SkippedConstraintWarning",
     "StrategyError",
     "UnsupportedColumnError",
@@ -44,6 +50,7 @@ __all__ = [
     "from_json_schema",
     "generation_obstacles",
     "graphs",
+    "read_live_schema",
     "register_field_strategy",
     "register_models",
     "unregister_field_strategy",

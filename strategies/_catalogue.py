@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql as pg
 
 from . import _checks
 from ._constraint import Constraint, Kind, Layer
-from ._live_layer import LiveTable, read_table
+from ._live_schema import LiveTable, read_live_schema
 from ._model_layer import FieldFacts, enum_class_of, field_facts
 from ._types import INT_LIMITS, base_type, kind_of, sql_type_name
 
@@ -169,7 +169,8 @@ def build(model: Any, connection: sa.Connection | None = None) -> TableSpec:
     table = getattr(mapper, "local_table", None)
     if not isinstance(table, sa.Table):
         raise TypeError(f"{model!r} is not a mapped table model (declare it with table=True)")
-    live = read_table(connection, table.name, table.schema) if connection is not None else None
+    live = (read_live_schema(connection, table.schema).table(str(table.name))
+            if connection is not None else None)
     if live is not None and not live.exists:
         live = None  # the catalogue has no such table: nothing to add
     key_of = {prop.columns[0].name: prop.key for prop in mapper.column_attrs}
@@ -190,10 +191,10 @@ def build(model: Any, connection: sa.Connection | None = None) -> TableSpec:
         db_not_null = (not col.nullable) or (lc is not None and not lc.nullable)
         cs.nullable = not db_not_null
         cs.model_accepts_none = facts.accepts_none if facts else True
-        identity = col.identity is not None or (lc is not None and lc.identity is not None)
+        identity = col.identity is not None or (lc is not None and bool(lc.identity))
         serial = col.primary_key and col is table.autoincrement_column
         cs.db_generated = col.computed is not None or (
-            lc is not None and lc.identity == "ALWAYS"
+            lc is not None and (lc.identity == "a" or lc.generated == "s")
         )
         db_fills = bool(col.default is not None or col.server_default is not None
                         or identity or serial or cs.db_generated

@@ -4,7 +4,8 @@ Public API (one concept per private module):
 
 * :class:`MigrationRunner` (``runner``): an ``alembic.ini`` + a database URL; stepwise upgrade and
   downgrade that name the failing revision; timings.
-* :func:`snapshot` / :func:`diff_catalogues` (``catalogue``, ``diff``): live-catalogue comparison.
+* :func:`diff_catalogues` (``diff``): the differences between two live-schema snapshots
+  (:func:`schemafuzz.strategies.read_live_schema`, the one reader of the catalogue).
 * :func:`compare_schema` (``schema``): migrated schema vs the models (Alembic + catalogue).
 * the standard checks (``checks``), several of them pytest-alembic's built-in tests.
 * :func:`check_data_preservation` (``preservation``) over a :class:`GraphSource` (``generate``).
@@ -14,7 +15,6 @@ Public API (one concept per private module):
 """
 
 from .attribution import attribute_differences
-from .catalogue import Catalogue, snapshot
 from .checks import (
     DowngradeTraceError,
     check_each_revision_round_trip,
@@ -52,7 +52,6 @@ __all__ = [
     "SUITE_ENV_DIR",
     "AlembicEnv",
     "AlembicProjectError",
-    "Catalogue",
     "DataLossError",
     "Difference",
     "DowngradeTraceError",
@@ -83,5 +82,4 @@ __all__ = [
     "pytest_alembic_context",
     "record_timings",
     "reflect_tables",
-    "snapshot",
 ]

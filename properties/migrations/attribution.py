@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .catalogue import Catalogue, snapshot
+from ..strategies import LiveSchema, read_live_schema
 from .diff import Difference
 from .runner import MigrationError, MigrationRunner, MultipleHeadsError
 
@@ -24,7 +24,7 @@ _COLUMN_KINDS = {"column", "column type", "nullability", "server default", "iden
                  "generated", "type", "nullable", "default", "comment"}
 
 
-def _fingerprint(cat: Catalogue, diff: Difference) -> Any:
+def _fingerprint(cat: LiveSchema, diff: Difference) -> Any:
     """A comparable value for the object ``diff`` is about, as it stands in ``cat``."""
     kind = diff.kind.split(" (")[0].removesuffix(" name")
     if diff.table is None:
@@ -67,11 +67,11 @@ def attribute_differences(
     upgraded again to head. Never raises: if the replay fails, every difference maps to
     ``"revision unknown (<the migration error>)"``, so the differences are still reported.
     """
-    snaps: list[tuple[str, Catalogue]] = []
+    snaps: list[tuple[str, LiveSchema]] = []
 
     def take(rev: str) -> None:
         with runner.connect() as connection:
-            snaps.append((rev, snapshot(connection)))
+            snaps.append((rev, read_live_schema(connection)))
 
     try:
         runner.downgrade("base")

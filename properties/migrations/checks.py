@@ -28,7 +28,7 @@ from pytest_alembic.tests import (
 )
 from sqlalchemy import MetaData
 
-from .catalogue import snapshot
+from ..strategies import read_live_schema
 from .diff import Difference, diff_catalogues
 from .runner import MigrationRunner, MultipleHeadsError
 
@@ -131,19 +131,19 @@ def check_each_revision_round_trip(runner: MigrationRunner) -> dict[str, float]:
         previous = runner.previous(revision)
         label = runner.describe(revision)
         with runner.connect() as connection:
-            before = snapshot(connection)
+            before = read_live_schema(connection)
         runner.upgrade(revision)
         with runner.connect() as connection:
-            after_up = snapshot(connection)
+            after_up = read_live_schema(connection)
         durations[revision] = runner.downgrade(previous)
         with runner.connect() as connection:
-            after_down = snapshot(connection)
+            after_down = read_live_schema(connection)
         trace = diff_catalogues(before, after_down, f"before {revision}", "after its downgrade")
         if trace:
             raise DowngradeTraceError(label, "downgrade leaves a trace", trace)
         runner.upgrade(revision)
         with runner.connect() as connection:
-            again = snapshot(connection)
+            again = read_live_schema(connection)
         drift = diff_catalogues(after_up, again, "first upgrade", "upgrade after downgrade")
         if drift:
             raise DowngradeTraceError(label, "re-upgrade builds a different schema", drift)

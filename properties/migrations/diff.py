@@ -1,11 +1,11 @@
-"""Object-by-object differences between two :class:`~.catalogue.Catalogue` snapshots."""
+"""Object-by-object differences between two :class:`~schemafuzz.strategies.LiveSchema` snapshots."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .catalogue import Catalogue, Constraint, Index
+from ..strategies import LiveConstraint, LiveIndex, LiveSchema
 
 __all__ = ["Difference", "diff_catalogues"]
 
@@ -65,21 +65,21 @@ def _column_of(columns: tuple[str, ...]) -> str | None:
 
 def _match_by_definition(
     kind: str,
-    left: Iterable[Constraint | Index],
-    right: Iterable[Constraint | Index],
+    left: Iterable[LiveConstraint | LiveIndex],
+    right: Iterable[LiveConstraint | LiveIndex],
     make: type[Difference],
     labels: tuple[str, str],
 ) -> list[Difference]:
     """Pair objects with equal (table, definition); report leftovers and name mismatches."""
 
-    def key(obj: Constraint | Index) -> tuple[str, str]:
+    def key(obj: LiveConstraint | LiveIndex) -> tuple[str, str]:
         return (obj.table, obj.definition)
 
-    rights: dict[tuple[str, str], list[Constraint | Index]] = {}
+    rights: dict[tuple[str, str], list[LiveConstraint | LiveIndex]] = {}
     for obj in right:
         rights.setdefault(key(obj), []).append(obj)
     out: list[Difference] = []
-    unmatched_left: list[Constraint | Index] = []
+    unmatched_left: list[LiveConstraint | LiveIndex] = []
     for obj in left:
         bucket = rights.get(key(obj))
         if bucket:
@@ -110,14 +110,14 @@ def _match_by_definition(
     return out
 
 
-def _label(kind: str, obj: Constraint | Index) -> str:
-    if isinstance(obj, Constraint):
+def _label(kind: str, obj: LiveConstraint | LiveIndex) -> str:
+    if isinstance(obj, LiveConstraint):
         return _CONSTRAINT_KINDS.get(obj.kind, f"constraint ({obj.kind})")
     return kind
 
 
 def diff_catalogues(
-    left: Catalogue, right: Catalogue, left_label: str = "left", right_label: str = "right"
+    left: LiveSchema, right: LiveSchema, left_label: str = "left", right_label: str = "right"
 ) -> list[Difference]:
     """Return every difference between two catalogues, ordered by table then kind.
 

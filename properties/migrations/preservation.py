@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, Table, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, IntegrityError
 
-from .catalogue import IGNORED_TABLES
+from ..strategies._live_schema import IGNORED_TABLES
 from .generate import GraphSource, ParentRef, Plan, ReflectedGraphSource
 from .runner import MigrationRunner
 

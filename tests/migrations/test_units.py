@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import sqlalchemy as sa
 from hypothesis import given, settings
 
-from schemafuzz.migrations import Catalogue, ParentRef, ReflectedGraphSource, diff_catalogues
-from schemafuzz.migrations.catalogue import Column, Constraint, Index
+from schemafuzz.migrations import ParentRef, ReflectedGraphSource, diff_catalogues
 from schemafuzz.migrations.generate import _length_bounds
 from schemafuzz.migrations.timing import record_timings
+from schemafuzz.strategies import LiveColumn, LiveConstraint, LiveIndex, LiveSchema
 
 
 def _catalogue(**changes):
-    cat = Catalogue(tables={"tasks"})
-    cat.columns[("tasks", "title")] = Column("tasks", "title", "character varying(200)",
-                                             False, None, "", "")
-    cat.constraints.append(Constraint("tasks", "tasks_pkey", "p", "PRIMARY KEY (id)", ("id",)))
-    cat.indexes.append(Index("tasks", "ix_tasks_title",
-                             "CREATE INDEX ON public.tasks USING btree (title)", ("title",)))
-    for key, value in changes.items():
-        setattr(cat, key, value)
-    return cat
+    cat = LiveSchema(
+        tables=frozenset({"tasks"}),
+        columns={("tasks", "title"): LiveColumn("tasks", "title", "character varying(200)",
+                                                False, None)},
+        constraints=(LiveConstraint("tasks", "tasks_pkey", "p", "PRIMARY KEY (id)", ("id",)),),
+        indexes=(LiveIndex("tasks", "ix_tasks_title",
+                           "CREATE INDEX ON public.tasks USING btree (title)", ("title",)),))
+    return dataclasses.replace(cat, **changes)
 
 
 def test_equal_catalogues_have_no_differences():
@@ -30,7 +30,7 @@ def test_equal_catalogues_have_no_differences():
 
 
 def test_renamed_index_is_a_name_difference_not_a_missing_index():
-    renamed = _catalogue(indexes=[Index("tasks", "tasks_title_idx",
+    renamed = _catalogue(indexes=[LiveIndex("tasks", "tasks_title_idx",
                                         "CREATE INDEX ON public.tasks USING btree (title)",
                                         ("title",))])
     [difference] = diff_catalogues(_catalogue(), renamed, "models", "migrations")
