@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemafuzz.checks import attempt, insert_statement, record_of
 from schemafuzz.harness import Sandbox
+from schemafuzz.outcomes import attempt, insert_statement, record_of
 from schemafuzz.strategies import valid
 
 __all__ = ["test_stateful_workload"]

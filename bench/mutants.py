@@ -72,8 +72,8 @@ __all__ = [
     "Mutant",
     "Result",
     "Selection",
-    "catalogue",
     "main",
+    "mutant_catalogue",
     "prepare",
     "run_mutant",
     "run_mutants",
@@ -375,7 +375,7 @@ def _trigger_mutants(live: LiveSchema) -> Iterable[Mutant]:
                      f"DROP TRIGGER {_q(name)} ON {_q(table)};")
 
 
-def catalogue(conn: sa.Connection, metadata: sa.MetaData) -> list[Mutant]:
+def mutant_catalogue(conn: sa.Connection, metadata: sa.MetaData) -> list[Mutant]:
     """Every mutant of the schema in ``conn``'s database (migrated to head), generated from its
     live catalogue (:func:`schemafuzz.strategies.read_live_schema`); ``metadata`` supplies only
     what the database cannot know (the Python names of enum members). Returns them in a stable
@@ -675,7 +675,7 @@ def prepare(factory: DatabaseFactory) -> tuple[list[Mutant], str]:
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         try:
             with engine.connect() as conn:
-                mutants = catalogue(conn, metadata)
+                mutants = mutant_catalogue(conn, metadata)
         finally:
             engine.dispose()
         return mutants, dump_schema(url)

@@ -50,7 +50,7 @@ from .subject import UnderTest, under_test_of
 from .verdicts import RootCauses, conclude, finding_cause
 
 if TYPE_CHECKING:  # imported by the fixture: it loads the strategies, too slow for start-up
-    from .checks import Tallies
+    from .outcomes import Tallies
 
 __all__ = ["LEDGER_KEY", "PROVISIONED_KEY", "Verdict", "build_schema_database", "close_provisioned",
            "setup_error_line", "setup_errors_end_the_run", "worker_share"]
@@ -267,7 +267,7 @@ def schemafuzz_tallies(request: pytest.FixtureRequest,
                        schemafuzz_ledger: Ledger) -> Iterator[Tallies]:
     """Per-criterion counts for this test; each criterion counted becomes one measurement
     (SC-002, SC-007, SC-008, ...) in the validation report when the test ends."""
-    from .checks import Tallies
+    from .outcomes import Tallies
 
     counts = Tallies()
     yield counts

@@ -16,7 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from schemafuzz.checks import (
+from schemafuzz.findings import UNGUARDED, Finding
+from schemafuzz.fixtures import Verdict
+from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.outcomes import (
     VALUE_KINDS,
     Outcome,
     Tallies,
@@ -31,9 +34,6 @@ from schemafuzz.checks import (
     stored_row_mismatches,
     violation_finding,
 )
-from schemafuzz.findings import UNGUARDED, Finding
-from schemafuzz.fixtures import Verdict
-from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.report import Ledger
 from schemafuzz.strategies import Constraint, Kind, Layer, Violation, graphs, violations
 from schemafuzz.subject import table_models

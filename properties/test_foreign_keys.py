@@ -21,10 +21,10 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from schemafuzz.checks import Tallies, Tally, attempt, insert_instance, refused_valid_row
 from schemafuzz.findings import ADVICE, DRIFT, Finding
 from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.outcomes import Tallies, Tally, attempt, insert_instance, refused_valid_row
 from schemafuzz.report import Ledger
 from schemafuzz.strategies import graphs
 from schemafuzz.targets import ForeignKeyTarget

@@ -47,7 +47,7 @@ from schemafuzz.migrations import (
     check_upgrade_from_empty,
     compare_schema,
     create_models_schema,
-    diff_catalogues,
+    diff_live_schemas,
     record_timings,
 )
 from schemafuzz.migrations.diff import Difference
@@ -179,7 +179,7 @@ def test_downgrade_base_leaves_empty_schema(
         migration_timings["downgrade base"] = runner.downgrade("base")
         sc.figure = f"downgrade base from head: {migration_timings['downgrade base'] * 1000:.0f} ms"
     with runner.connect() as connection:
-        left = diff_catalogues(LiveSchema(), read_live_schema(connection), "empty database",
+        left = diff_live_schemas(LiveSchema(), read_live_schema(connection), "empty database",
                                "after downgrade base")
     if left:
         pytest.fail("downgrade base leaves objects behind:\n  " + "\n  ".join(map(str, left)))

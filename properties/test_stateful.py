@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from schemafuzz.checks import Tallies
 from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox
+from schemafuzz.outcomes import Tallies
 from schemafuzz.report import Ledger
 from schemafuzz.stateful import MachineContext, generic_machine, reference_machine, run_machine
 from schemafuzz.subject import table_models, under_test_of

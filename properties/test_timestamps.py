@@ -18,7 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.exc import DBAPIError
 
-from schemafuzz.checks import (
+from schemafuzz.findings import Finding
+from schemafuzz.fixtures import Verdict
+from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.outcomes import (
     Tallies,
     Tally,
     attempt,
@@ -26,9 +29,6 @@ from schemafuzz.checks import (
     record_of,
     refused_valid_row,
 )
-from schemafuzz.findings import Finding
-from schemafuzz.fixtures import Verdict
-from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.report import Ledger
 from schemafuzz.stateful.generic import declare_timestamp_rules, timestamp_rules_declared
 from schemafuzz.strategies import valid

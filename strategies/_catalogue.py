@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from . import _checks
+from . import _check_expressions
 from ._constraint import Constraint, Kind, Layer
 from ._live_schema import LiveTable, read_live_schema
 from ._model_layer import FieldFacts, enum_class_of, field_facts
@@ -156,9 +156,9 @@ def _live_check_match(live: LiveTable | None, node: Any, name: str) -> str | Non
         if lc.name == name:
             return lc.name
         try:
-            if _checks.parse(lc.definition) == node:
+            if _check_expressions.parse(lc.definition) == node:
                 return lc.name
-        except _checks.UnrecognisedCheck:
+        except _check_expressions.UnrecognisedCheck:
             continue
     return None
 
@@ -444,7 +444,7 @@ def _typecheck(spec: TableSpec, node: Any) -> None:
         if left[0] == "col":
             cs = spec.columns.get(left[1])
             if cs is None:
-                raise _checks.UnrecognisedCheck(f"unknown column {left[1]!r}")
+                raise _check_expressions.UnrecognisedCheck(f"unknown column {left[1]!r}")
             numeric = cs.kind in {*INT_LIMITS, "decimal", "float", "float4"}
             for r in rights:
                 if r[0] != "lit" or r[1] is None:
@@ -452,7 +452,7 @@ def _typecheck(spec: TableSpec, node: Any) -> None:
                 mismatch = numeric != isinstance(r[1], int | float | Decimal) or isinstance(
                     r[1], bool)
                 if mismatch and not (cs.kind in {"text", "enum"} and isinstance(r[1], str)):
-                    raise _checks.UnrecognisedCheck(
+                    raise _check_expressions.UnrecognisedCheck(
                         f"literal {r[1]!r} compared with {cs.kind} column {cs.name}")
     for part in node[1:]:
         if isinstance(part, tuple):
@@ -466,10 +466,10 @@ def _add_check(spec: TableSpec, sql: str, name: str | None, layers: set[Layer],
                out: list[Constraint], matched: set[str]) -> None:
     tname = spec.name
     try:
-        node = _checks.parse(sql)
-        cols = tuple(sorted(_checks.columns_of(node)))
+        node = _check_expressions.parse(sql)
+        cols = tuple(sorted(_check_expressions.columns_of(node)))
         _typecheck(spec, node)
-    except _checks.UnrecognisedCheck as exc:
+    except _check_expressions.UnrecognisedCheck as exc:
         rule = name or f"{tname}_check"
         if spec.live is not None and T in layers:
             for lc in spec.live.constraints:
@@ -487,7 +487,7 @@ def _add_check(spec: TableSpec, sql: str, name: str | None, layers: set[Layer],
             matched.add(live_name)
             layers = layers | {D}
             rule = live_name
-    hints = _checks.hints(node)
+    hints = _check_expressions.hints(node)
     for col, n in hints.max_length.items():
         if col in spec.columns:
             cs = spec.columns[col]

@@ -3,7 +3,7 @@ functions, triggers, sequences and views, as one immutable :class:`LiveSchema` s
 
 Everything that needs the catalogue of the schema under test reads it here: the strategies'
 live layer (one table at a time, :meth:`LiveSchema.table`), the schema comparisons and
-migration round trips (:func:`schemafuzz.migrations.diff_catalogues` of two snapshots) and the
+migration round trips (:func:`schemafuzz.migrations.diff_live_schemas` of two snapshots) and the
 mutant generator of ``bench/mutants.py``.
 
 Hand-written on purpose: SQLAlchemy's inspector reflects no CHECK definitions as PostgreSQL

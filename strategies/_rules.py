@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from . import _checks
+from . import _check_expressions
 from ._catalogue import ColumnSpec, TableSpec
 from ._constraint import Constraint, Kind
 
@@ -79,7 +79,7 @@ def satisfied(
         if node is None or any(col not in record for col in c.columns):
             return True
         row = {col: stored_form(spec.columns.get(col), record[col]) for col in c.columns}
-        return _checks.passes(node, row)
+        return _check_expressions.passes(node, row)
     if not c.columns or c.columns[0] not in record:
         return True
     cs = spec.columns.get(c.columns[0])

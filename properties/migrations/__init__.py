@@ -4,10 +4,10 @@ Public API (one concept per private module):
 
 * :class:`MigrationRunner` (``runner``): an ``alembic.ini`` + a database URL; stepwise upgrade and
   downgrade that name the failing revision; timings.
-* :func:`diff_catalogues` (``diff``): the differences between two live-schema snapshots
+* :func:`diff_live_schemas` (``diff``): the differences between two live-schema snapshots
   (:func:`schemafuzz.strategies.read_live_schema`, the one reader of the catalogue).
 * :func:`compare_schema` (``schema``): migrated schema vs the models (Alembic + catalogue).
-* the standard checks (``checks``), several of them pytest-alembic's built-in tests.
+* the standard checks (``builtin``), several of them pytest-alembic's built-in tests.
 * :func:`check_data_preservation` (``preservation``) over a :class:`GraphSource` (``generate``).
 * :func:`record_timings` (``timing``).
 * :func:`project_config` (``config``): the one way to build a project's Alembic ``Config``,
@@ -15,7 +15,7 @@ Public API (one concept per private module):
 """
 
 from .attribution import attribute_differences
-from .checks import (
+from .builtin import (
     DowngradeTraceError,
     check_each_revision_round_trip,
     check_model_definitions_match_ddl,
@@ -25,7 +25,7 @@ from .checks import (
     pytest_alembic_context,
 )
 from .config import AlembicProjectError, project_config
-from .diff import Difference, diff_catalogues
+from .diff import Difference, diff_live_schemas
 from .environment import (
     ALEMBIC_ENVS,
     DEFAULT_ALEMBIC_ENV,
@@ -76,7 +76,7 @@ __all__ = [
     "check_upgrade_from_empty",
     "compare_schema",
     "create_models_schema",
-    "diff_catalogues",
+    "diff_live_schemas",
     "parse_alembic_env",
     "project_config",
     "pytest_alembic_context",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..strategies import LiveConstraint, LiveIndex, LiveSchema
 
-__all__ = ["Difference", "diff_catalogues"]
+__all__ = ["Difference", "diff_live_schemas"]
 
 _CONSTRAINT_KINDS = {
     "p": "primary key",
@@ -116,7 +116,7 @@ def _label(kind: str, obj: LiveConstraint | LiveIndex) -> str:
     return kind
 
 
-def diff_catalogues(
+def diff_live_schemas(
     left: LiveSchema, right: LiveSchema, left_label: str = "left", right_label: str = "right"
 ) -> list[Difference]:
     """Return every difference between two catalogues, ordered by table then kind.

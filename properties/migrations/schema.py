@@ -24,7 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from ..strategies import read_live_schema
 from ..strategies._live_schema import IGNORED_TABLES
-from .diff import Difference, diff_catalogues
+from .diff import Difference, diff_live_schemas
 
 __all__ = ["SchemaMismatchError", "alembic_differences", "compare_schema", "create_models_schema"]
 
@@ -139,7 +139,7 @@ def compare_schema(
     same table and column: one difference seen by both is one difference. Empty means equal.
     Never raises for differences.
     """
-    catalogue = diff_catalogues(read_live_schema(models_db), read_live_schema(migrated), "models",
+    catalogue = diff_live_schemas(read_live_schema(models_db), read_live_schema(migrated), "models",
                                 "migrations")
     return catalogue + [d for d in alembic_differences(migrated, metadata)
                         if not any(_same_object(d, seen) for seen in catalogue)]

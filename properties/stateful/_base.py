@@ -18,9 +18,9 @@ from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from schemafuzz.checks import Tallies, Tally
 from schemafuzz.findings import Finding
 from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.outcomes import Tallies, Tally
 from schemafuzz.report import Ledger
 from schemafuzz.verdicts import finding_cause
 

@@ -34,7 +34,8 @@ from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, consumes, initialize, invariant, multiple, rule
 
-from schemafuzz.checks import (
+from schemafuzz.findings import Finding, describe_value, same_stored_value
+from schemafuzz.outcomes import (
     Outcome,
     attempt,
     column_key,
@@ -44,7 +45,6 @@ from schemafuzz.checks import (
     layers_of,
     record_of,
 )
-from schemafuzz.findings import Finding, describe_value, same_stored_value
 from schemafuzz.strategies import (
     Constraint,
     Violation,

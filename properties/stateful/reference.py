@@ -27,8 +27,8 @@ from hypothesis.stateful import Bundle, consumes, invariant, multiple, rule
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from schemafuzz.checks import Outcome, attempt
 from schemafuzz.findings import Finding, describe_value
+from schemafuzz.outcomes import Outcome, attempt
 from schemafuzz.strategies import valid
 
 from ._base import ORM_ERRORS, MachineContext, SandboxMachine, orm_refusal

@@ -9,7 +9,7 @@ from schemafuzz.migrations import (
     check_single_head,
     check_up_down_consistency,
     check_upgrade_from_empty,
-    diff_catalogues,
+    diff_live_schemas,
 )
 from schemafuzz.strategies import LiveSchema, read_live_schema
 from tests.migrations.project import models_metadata
@@ -29,7 +29,7 @@ def test_every_check_passes_on_a_good_history(project_factory, make_runner, sche
     assert set(durations) == {"r1_users_tasks", "r2_notes"}
     runner.downgrade("base")
     with runner.connect() as connection:
-        assert diff_catalogues(LiveSchema(), read_live_schema(connection)) == []
+        assert diff_live_schemas(LiveSchema(), read_live_schema(connection)) == []
 
 
 def test_pytest_alembic_builtins_pass_on_a_good_history(project_factory, make_runner):

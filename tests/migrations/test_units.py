@@ -8,7 +8,7 @@ import json
 import sqlalchemy as sa
 from hypothesis import given, settings
 
-from schemafuzz.migrations import ParentRef, ReflectedGraphSource, diff_catalogues
+from schemafuzz.migrations import ParentRef, ReflectedGraphSource, diff_live_schemas
 from schemafuzz.migrations.generate import _length_bounds
 from schemafuzz.migrations.timing import record_timings
 from schemafuzz.strategies import LiveColumn, LiveConstraint, LiveIndex, LiveSchema
@@ -26,14 +26,14 @@ def _catalogue(**changes):
 
 
 def test_equal_catalogues_have_no_differences():
-    assert diff_catalogues(_catalogue(), _catalogue()) == []
+    assert diff_live_schemas(_catalogue(), _catalogue()) == []
 
 
 def test_renamed_index_is_a_name_difference_not_a_missing_index():
     renamed = _catalogue(indexes=[LiveIndex("tasks", "tasks_title_idx",
                                         "CREATE INDEX ON public.tasks USING btree (title)",
                                         ("title",))])
-    [difference] = diff_catalogues(_catalogue(), renamed, "models", "migrations")
+    [difference] = diff_live_schemas(_catalogue(), renamed, "models", "migrations")
     assert difference.kind == "index name"
     assert str(difference) == ("tasks.title: index name 'ix_tasks_title' differs: models has "
                                "ix_tasks_title, migrations has tasks_title_idx")
@@ -42,7 +42,7 @@ def test_renamed_index_is_a_name_difference_not_a_missing_index():
 def test_enum_label_order_matters():
     left = _catalogue(enums={"role": ("user", "assistant")})
     right = _catalogue(enums={"role": ("assistant", "user")})
-    [difference] = diff_catalogues(left, right)
+    [difference] = diff_live_schemas(left, right)
     assert difference.kind == "enum type" and difference.name == "role"
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from schemafuzz import strategies as S
 from schemafuzz.strategies import Kind, Layer
-from schemafuzz.strategies._checks import UnrecognisedCheck, hints, parse, passes
+from schemafuzz.strategies._check_expressions import UnrecognisedCheck, hints, parse, passes
 
 from .conftest import examples
 

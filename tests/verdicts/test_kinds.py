@@ -106,7 +106,7 @@ def test_cannot_generate_names_the_column_and_the_fix() -> None:
 
 
 def test_a_column_type_without_a_strategy_is_reported_once_as_not_generated() -> None:
-    from schemafuzz.checks import declare_catalogue
+    from schemafuzz.outcomes import declare_catalogue
     from tests.strategies.test_catalogue import Odd
 
     ledger = Ledger()

@@ -29,7 +29,7 @@ from pytest_alembic.tests import (
 from sqlalchemy import MetaData
 
 from ..strategies import read_live_schema
-from .diff import Difference, diff_catalogues
+from .diff import Difference, diff_live_schemas
 from .runner import MigrationRunner, MultipleHeadsError
 
 __all__ = [
@@ -138,13 +138,13 @@ def check_each_revision_round_trip(runner: MigrationRunner) -> dict[str, float]:
         durations[revision] = runner.downgrade(previous)
         with runner.connect() as connection:
             after_down = read_live_schema(connection)
-        trace = diff_catalogues(before, after_down, f"before {revision}", "after its downgrade")
+        trace = diff_live_schemas(before, after_down, f"before {revision}", "after its downgrade")
         if trace:
             raise DowngradeTraceError(label, "downgrade leaves a trace", trace)
         runner.upgrade(revision)
         with runner.connect() as connection:
             again = read_live_schema(connection)
-        drift = diff_catalogues(after_up, again, "first upgrade", "upgrade after downgrade")
+        drift = diff_live_schemas(after_up, again, "first upgrade", "upgrade after downgrade")
         if drift:
             raise DowngradeTraceError(label, "re-upgrade builds a different schema", drift)
     return durations
