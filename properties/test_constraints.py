@@ -23,6 +23,7 @@ from schemafuzz.outcomes import (
     VALUE_KINDS,
     Outcome,
     Tallies,
+    Tally,
     attempt,
     column_key,
     declare_catalogue,
@@ -35,7 +36,15 @@ from schemafuzz.outcomes import (
     violation_finding,
 )
 from schemafuzz.report import Ledger
-from schemafuzz.strategies import Constraint, Kind, Layer, Violation, graphs, violations
+from schemafuzz.strategies import (
+    Constraint,
+    Kind,
+    Layer,
+    Violation,
+    constraints,
+    graphs,
+    violations,
+)
 from schemafuzz.subject import table_models
 from schemafuzz.targets import Violable, database_generated_key, fills_when_none
 from schemafuzz.verdicts import rule_keys
@@ -80,6 +89,9 @@ def test_valid_rows_are_stored_and_read_back_equal(
 def _advice(constraint: Constraint) -> str:
     """How to make the model refuse what the database refuses, where there is a usual way."""
     params = constraint.params
+    if constraint.layers == {Layer.DATABASE}:
+        return (" (only the database declares this rule: add it to the model, e.g. as a Field "
+                "constraint or a validator, or drop it from the schema)")
     if constraint.kind == Kind.TYPE and "min" in params:
         return (f" (bound the field: Field(ge={params['min']}, le={params['max']}), or use a "
                 "wider column type)")
@@ -205,34 +217,111 @@ def test_violations_are_refused_with_their_sqlstate(
         schemafuzz_ledger: Ledger, schemafuzz_tallies: Tallies, schemafuzz_verdict: Verdict,
         data: st.DataObject) -> None:
     constraint = violable.constraint
-    fk_tally = schemafuzz_tallies["SC-002"] if constraint.kind == Kind.FOREIGN_KEY else None
     violation = data.draw(violations(violable.model, constraint=constraint), label="violation")
+    fk_tally = schemafuzz_tallies["SC-002"] if constraint.kind == Kind.FOREIGN_KEY else None
     insert_setup(schemafuzz_verdict, schemafuzz_db, violation)
-    assert violation.sa_table is not None
-    outcome = attempt(schemafuzz_db, insert_statement(violation.sa_table, violation.record)
+    _refused_with_its_sqlstate(schemafuzz_db, violation, schemafuzz_ledger, schemafuzz_verdict,
+                               fk_tally)
+
+
+def _refused_with_its_sqlstate(sandbox: Sandbox, violation: Violation, ledger: Ledger,
+                               verdict: Verdict, fk_tally: Tally | None = None) -> None:
+    """Insert a violation (its setup rows already in) and conclude: PostgreSQL must refuse it
+    with its SQLSTATE, and the model must refuse it too where the rule is about one value; a
+    model-only rule goes to :func:`_unguarded`. Fails through ``verdict`` with the finding."""
+    constraint = violation.constraint
+    assert constraint is not None and violation.sa_table is not None
+    outcome = attempt(sandbox, insert_statement(violation.sa_table, violation.record)
                       .returning(*_as_stored(violation.sa_table)))
     key = (violation.table, column_key(constraint), constraint.rule)
-    schemafuzz_ledger.count(*key, violations=1)
+    ledger.count(*key, violations=1)
     if violation.sqlstate is None:
-        _unguarded(schemafuzz_verdict, violation, outcome)
+        _unguarded(verdict, violation, outcome)
         return
     if fk_tally is not None:
         fk_tally.add(f"dangling {constraint.rule} references tried")
         fk_tally.ok = fk_tally.ok and outcome.sqlstate == "23503"
         fk_tally.add("refused with 23503", int(outcome.sqlstate == "23503"))
     if outcome.stored:
-        schemafuzz_verdict.conclude(violation_finding(
+        verdict.conclude(violation_finding(
             violation, f"breaks {constraint.rule} ({', '.join(layers_of(constraint))}) but "
             f"PostgreSQL stored it (expected SQLSTATE {violation.sqlstate})"),
             cause=_stored_violation(constraint))
     if outcome.sqlstate != violation.sqlstate:
-        _fail(schemafuzz_verdict, violation_finding(
+        _fail(verdict, violation_finding(
             violation, f"PostgreSQL refused it with SQLSTATE {outcome.sqlstate} "
             f"({outcome.message}), expected {violation.sqlstate}"))
     if _model_should_refuse(constraint, violation.sa_table) and not violation.model_rejects:
-        _fail(schemafuzz_verdict, violation_finding(
+        _fail(verdict, violation_finding(
             violation, f"PostgreSQL refuses it (SQLSTATE {outcome.sqlstate}) but "
             f"Model.model_validate accepts it{_advice(constraint)}"))
+
+
+def _database_only(model: type[Any], connection: sa.Connection) -> list[Constraint]:
+    """The rules of ``model``'s table that only the schema under test declares (a CHECK, a
+    unique constraint, a NOT NULL or an FK added by a migration or the SQL file and absent from
+    the models), read from its live catalogue. Server defaults are not rules a value can break
+    (a serial key's ``nextval`` is one); the schema comparison covers them."""
+    return [c for c in constraints(model, connection)
+            if c.layers == {Layer.DATABASE} and c.kind != Kind.SERVER_DEFAULT]
+
+
+def _violable_here(model: type[Any], connection: sa.Connection, constraint: Constraint) -> bool:
+    """Whether ``violations()`` can break ``constraint`` alone on this schema."""
+    if constraint.kind == Kind.UNSUPPORTED or not constraint.generated:
+        return False
+    try:
+        violations(model, connection=connection, constraint=constraint)
+    except ValueError:
+        return False
+    return True
+
+
+def test_database_only_constraints_are_refused_with_their_sqlstate(
+        schemafuzz_db: Sandbox, table_model: type[Any], schemafuzz_ledger: Ledger,
+        schemafuzz_verdict: Verdict) -> None:
+    """A rule the database has and the models lack is a constraint too: it is declared in
+    the coverage report with its one layer and broken, one rule at a time, by rows that keep
+    every other rule (the live catalogue's included). Which rules these are is known only once
+    the schema under test exists, so the test reads them here and runs one Hypothesis search
+    per rule; a finding on one rule does not hide the others (all are reported at the end)."""
+    connection = schemafuzz_db.connection
+    exercised: list[Constraint] = []
+    for constraint in _database_only(table_model, connection):
+        schemafuzz_ledger.declare(constraint.table, column_key(constraint), constraint.rule,
+                                  str(constraint.kind), layers_of(constraint))
+        if _violable_here(table_model, connection, constraint):
+            exercised.append(constraint)
+    failures: list[str] = []
+    blocks: list[str] = []
+    for constraint in exercised:
+        strategy = violations(table_model, connection=connection, constraint=constraint)
+
+        @given(violation=strategy)
+        def refused(violation: Violation) -> None:
+            with schemafuzz_db.example():
+                # The table itself may be blocked by this very rule (a valid row of the models
+                # refused by it); only its parents' blocks stop this search.
+                schemafuzz_verdict.check({t.name for t, _ in violation.setup} - {violation.table})
+                for setup_table, setup_row in violation.setup:
+                    outcome = attempt(schemafuzz_db, insert_statement(setup_table, setup_row))
+                    if not outcome.stored:
+                        refused_valid_row(schemafuzz_verdict, setup_table, outcome, setup_row,
+                                          "a valid row (a parent or the row a duplicate "
+                                          "repeats) was refused")
+                _refused_with_its_sqlstate(schemafuzz_db, violation, schemafuzz_ledger,
+                                           schemafuzz_verdict)
+
+        try:
+            refused()
+        except pytest.fail.Exception as failure:
+            failures.append(str(failure))
+        except pytest.skip.Exception as blocked:
+            blocks.append(str(blocked))
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)
+    if blocks and len(blocks) == len(exercised):
+        pytest.skip(blocks[0])
 
 
 @given(data=st.data())
