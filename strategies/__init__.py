@@ -1,6 +1,8 @@
 """Hypothesis strategies derived from the constraints of any SQLModel application.
 
-Public API: `valid`, `violations`, `Violation`, `graphs`, `constraints`, `Constraint`,
+Public API: `valid`, `violations`, `Violation`, `graphs`, `table_graphs` and `boundary_graph`
+(the same rows for tables known only from their ``Table``, e.g. reflected at an old
+revision), `constraints`, `Constraint`,
 `Layer`, `Kind`, `from_json_schema`, `register_models`, `register_field_strategy`,
 `unregister_field_strategy`, `validate_fields` (``model_validate`` that works around SQLModel
 reading relationships such as ``items`` from a dict), `generation_obstacles` (why values could
@@ -30,6 +32,7 @@ from ._jsonschema import from_json_schema
 from ._live_schema import LiveColumn, LiveConstraint, LiveIndex, LiveSchema, read_live_schema
 from ._records import generation_obstacles, validate_fields
 from ._registry import register_field_strategy, table_models, unregister_field_strategy
+from ._table_graphs import TableRows, boundary_graph, table_graphs
 from ._valid import valid
 from ._violations import Violation, violations
 
@@ -43,9 +46,11 @@ __all__ = [
     "LiveSchema",
     "SkippedConstraintWarning",
     "StrategyError",
+    "TableRows",
     "UnsupportedColumnError",
     "UnsupportedConstraintError",
     "Violation",
+    "boundary_graph",
     "constraints",
     "from_json_schema",
     "generation_obstacles",
@@ -53,6 +58,7 @@ __all__ = [
     "read_live_schema",
     "register_field_strategy",
     "register_models",
+    "table_graphs",
     "unregister_field_strategy",
     "valid",
     "validate_fields",

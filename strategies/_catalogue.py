@@ -169,11 +169,21 @@ def build(model: Any, connection: sa.Connection | None = None) -> TableSpec:
     table = getattr(mapper, "local_table", None)
     if not isinstance(table, sa.Table):
         raise TypeError(f"{model!r} is not a mapped table model (declare it with table=True)")
+    return build_table(table, model=model, connection=connection)
+
+
+def build_table(table: sa.Table, *, model: Any = None,
+                connection: sa.Connection | None = None) -> TableSpec:
+    """Return the merged `TableSpec` of ``table``: with ``model`` (its mapped class) the model
+    layer too, without it the metadata (and, with ``connection``, the live catalogue) alone,
+    as for a table reflected at a revision no model describes."""
     live = (read_live_schema(connection, table.schema).table(str(table.name))
             if connection is not None else None)
     if live is not None and not live.exists:
         live = None  # the catalogue has no such table: nothing to add
-    key_of = {prop.columns[0].name: prop.key for prop in mapper.column_attrs}
+    mapper = sa.inspect(model) if model is not None else None
+    key_of = ({prop.columns[0].name: prop.key for prop in mapper.column_attrs}
+              if mapper is not None else {})
     fields = getattr(model, "model_fields", {})
     spec = TableSpec(model=model, table=table, columns={}, live=live)
     tname = str(table.name)

@@ -261,7 +261,9 @@ def generation_obstacles() -> dict[str, str]:
 
 def model_accepts(spec: TableSpec, record: Mapping[str, Any]) -> bool:
     """True when `Model.model_validate` accepts `record`; a rejection is remembered for
-    `generation_obstacles`."""
+    `generation_obstacles`. A table with no model (reflected) has no model layer: True."""
+    if spec.model is None:
+        return True
     try:
         to_instance(spec, record)
     except ValidationError as error:

@@ -8,7 +8,8 @@ Public API (one concept per private module):
   (:func:`schemafuzz.strategies.read_live_schema`, the one reader of the catalogue).
 * :func:`compare_schema` (``schema``): migrated schema vs the models (Alembic + catalogue).
 * the standard checks (``builtin``), several of them pytest-alembic's built-in tests.
-* :func:`check_data_preservation` (``preservation``) over a :class:`GraphSource` (``generate``).
+* :func:`check_data_preservation` (``preservation``) over a :class:`GraphSource`, by default
+  :func:`strategies_source` (rows from :func:`schemafuzz.strategies.table_graphs`).
 * :func:`record_timings` (``timing``).
 * :func:`project_config` (``config``): the one way to build a project's Alembic ``Config``,
   from any working directory, with the suite's env.py (default) or the project's (``environment``).
@@ -33,13 +34,14 @@ from .environment import (
     AlembicEnv,
     parse_alembic_env,
 )
-from .generate import GraphSource, ParentRef, Plan, ReflectedGraphSource, UnsupportedColumnError
 from .preservation import (
     DataLossError,
+    GraphSource,
     PreservationReport,
     RowMismatch,
     check_data_preservation,
     reflect_tables,
+    strategies_source,
 )
 from .runner import MigrationError, MigrationRunner, MultipleHeadsError
 from .schema import SchemaMismatchError, alembic_differences, compare_schema, create_models_schema
@@ -59,13 +61,9 @@ __all__ = [
     "MigrationError",
     "MigrationRunner",
     "MultipleHeadsError",
-    "ParentRef",
-    "Plan",
     "PreservationReport",
-    "ReflectedGraphSource",
     "RowMismatch",
     "SchemaMismatchError",
-    "UnsupportedColumnError",
     "alembic_differences",
     "attribute_differences",
     "check_data_preservation",
@@ -82,4 +80,5 @@ __all__ = [
     "pytest_alembic_context",
     "record_timings",
     "reflect_tables",
+    "strategies_source",
 ]

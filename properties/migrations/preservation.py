@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hypothesis import HealthCheck, Phase, given, reject, settings
-from sqlalchemy import MetaData, Table, select, text
+from hypothesis import strategies as st
+from sqlalchemy import Integer, MetaData, Table, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, IntegrityError
 
+from ..strategies import TableRows, boundary_graph, table_graphs
 from ..strategies._live_schema import IGNORED_TABLES
-from .generate import GraphSource, ParentRef, Plan, ReflectedGraphSource
 from .runner import MigrationRunner
 
 __all__ = [
     "DataLossError",
+    "GraphSource",
     "PreservationReport",
     "RowMismatch",
     "check_data_preservation",
     "reflect_tables",
+    "strategies_source",
 ]
 
 _SHOW = 60  # characters of a value shown in a message
@@ -97,25 +100,26 @@ def reflect_tables(connection: Connection) -> list[Table]:
     return [t for t in metadata.sorted_tables if t.name not in IGNORED_TABLES]
 
 
-def _resolve(value: Any, stored: Mapping[str, list[dict[str, Any]]]) -> Any:
-    if isinstance(value, ParentRef):
-        return stored[value.table][value.index][value.column]
-    return value
-
-
-def _insert(
-    connection: Connection, tables: Sequence[Table], plan: Plan
-) -> dict[str, list[dict[str, Any]]]:
-    """Insert ``plan``; return the stored rows (as RETURNING gives them) per table."""
-    by_name = {t.name: t for t in tables}
+def _insert(connection: Connection, rows: TableRows) -> dict[str, list[dict[str, Any]]]:
+    """Insert ``rows`` in order; return the stored rows (as RETURNING gives them) per table.
+    Keys are explicit, so each serial or identity sequence is then moved past them: a data
+    migration that inserts rows of its own must not collide with ours."""
     stored: dict[str, list[dict[str, Any]]] = {}
-    for name, rows in plan.rows.items():
+    for table, row in rows:
+        result = connection.execute(table.insert().values(row).returning(*table.c))
+        stored.setdefault(table.name, []).append(dict(result.mappings().one()))
+    by_name = {table.name: table for table, _ in rows}
+    quote = connection.dialect.identifier_preparer
+    for name in stored:
         table = by_name[name]
-        stored[name] = []
-        for row in rows:
-            values = {k: _resolve(v, stored) for k, v in row.items()}
-            result = connection.execute(table.insert().values(values).returning(*table.c))
-            stored[name].append(dict(result.mappings().one()))
+        for column in table.primary_key.columns:
+            if not isinstance(column.type, Integer):  # only integer keys have sequences
+                continue
+            qualified = quote.format_table(table)
+            connection.execute(text(
+                f"SELECT setval(s, (SELECT max({quote.quote(column.name)}) FROM {qualified})) "
+                "FROM pg_get_serial_sequence(:table, :column) AS s WHERE s IS NOT NULL"),
+                {"table": qualified, "column": column.name})
     return stored
 
 
@@ -211,14 +215,13 @@ def _truncate(connection: Connection, tables: Sequence[Table]) -> None:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-def _round_trip(
-    runner: MigrationRunner, revision: str, tables: Sequence[Table], plan: Plan
-) -> tuple[list[RowMismatch], int]:
+def _round_trip(runner: MigrationRunner, revision: str, plan: TableRows
+                ) -> tuple[list[RowMismatch], int]:
     """Insert at R, upgrade head, compare, downgrade to R, compare; always ends empty at R."""
     try:
         with runner.connect() as connection:
             try:
-                stored = _insert(connection, tables, plan)
+                stored = _insert(connection, plan)
             except (IntegrityError, DataError) as exc:
                 raise _Rejected(str(exc).splitlines()[0]) from exc
             connection.commit()
@@ -250,6 +253,37 @@ def _round_trip(
             connection.commit()
 
 
+class GraphSource(Protocol):
+    """Where the rows come from: a Hypothesis strategy, and one deterministic boundary graph;
+    both FK-consistent, parents first, for the tables given in dependency order."""
+
+    def plans(self, tables: Sequence[Table]) -> st.SearchStrategy[TableRows]:
+        """Return a strategy of row graphs for ``tables``."""
+        ...
+
+    def boundary(self, tables: Sequence[Table]) -> TableRows:
+        """Return one graph of edge values for ``tables``."""
+        ...
+
+
+@dataclass(frozen=True)
+class _StrategiesSource:
+    max_rows: int = 4
+
+    def plans(self, tables: Sequence[Table]) -> st.SearchStrategy[TableRows]:
+        return table_graphs(tables, max_rows=self.max_rows)
+
+    def boundary(self, tables: Sequence[Table]) -> TableRows:
+        return boundary_graph(tables)
+
+
+def strategies_source(max_rows: int = 4) -> GraphSource:
+    """The default :class:`GraphSource`: :func:`schemafuzz.strategies.table_graphs` and
+    :func:`~schemafuzz.strategies.boundary_graph` over the reflected tables, the same
+    generator (catalogue, value strategies, rules) as every other property."""
+    return _StrategiesSource(max_rows)
+
+
 def check_data_preservation(
     runner: MigrationRunner,
     revision: str,
@@ -267,7 +301,7 @@ def check_data_preservation(
     :class:`DataLossError` naming revision, table, column and row on the first example that
     loses data, and :class:`~.runner.MigrationError` if a migration step fails.
     """
-    source = source or ReflectedGraphSource()
+    source = source or strategies_source()
     label = runner.describe(revision)
     if runner.current() == "base":
         runner.upgrade(revision)
@@ -275,8 +309,8 @@ def check_data_preservation(
         tables = reflect_tables(connection)
     report = PreservationReport(revision=revision, tables=[t.name for t in tables])
 
-    def run(plan: Plan) -> None:
-        mismatches, rows = _round_trip(runner, revision, tables, plan)
+    def run(plan: TableRows) -> None:
+        mismatches, rows = _round_trip(runner, revision, plan)
         report.examples += 1
         report.rows += rows
         for m in mismatches:
@@ -304,7 +338,7 @@ def check_data_preservation(
         suppress_health_check=list(HealthCheck),
     )
     @given(source.plans(tables))
-    def generated(plan: Plan) -> None:
+    def generated(plan: TableRows) -> None:
         try:
             run(plan)
         except _Rejected:

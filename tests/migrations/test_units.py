@@ -1,4 +1,4 @@
-"""Database-free tests of the pieces: catalogue diff, row generator, timings file."""
+"""Database-free tests of the pieces: catalogue diff, timings file."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import dataclasses
 import json
 
 import sqlalchemy as sa
-from hypothesis import given, settings
 
-from schemafuzz.migrations import ParentRef, ReflectedGraphSource, diff_live_schemas
-from schemafuzz.migrations.generate import _length_bounds
+from schemafuzz.migrations import diff_live_schemas
 from schemafuzz.migrations.timing import record_timings
 from schemafuzz.strategies import LiveColumn, LiveConstraint, LiveIndex, LiveSchema
 
@@ -46,47 +44,6 @@ def test_enum_label_order_matters():
     assert difference.kind == "enum type" and difference.name == "role"
 
 
-def test_length_checks_are_parsed_from_reflected_sql():
-    table = sa.Table(
-        "t", sa.MetaData(), sa.Column("body", sa.Text),
-        sa.CheckConstraint("(char_length((body)::text) <= 5000)"),
-        sa.CheckConstraint("(char_length((body)::text) >= 2)"),
-    )
-    assert _length_bounds(table) == {"body": (2, 5000)}
-
-
-def _tables():
-    md = sa.MetaData()
-    users = sa.Table("users", md, sa.Column("id", sa.Uuid, primary_key=True),
-                     sa.Column("email", sa.String(255), nullable=False, unique=True))
-    tasks = sa.Table("tasks", md, sa.Column("id", sa.Uuid, primary_key=True),
-                     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False),
-                     sa.Column("title", sa.String(200), nullable=False))
-    return [users, tasks]
-
-
-def test_boundary_plan_has_max_length_astral_strings_and_many_children():
-    plan = ReflectedGraphSource().boundary(_tables())
-    users, tasks = plan.rows["users"], plan.rows["tasks"]
-    assert users[0]["email"] == "\U0001d11e" * 255
-    assert len(tasks) == 25
-    assert {t["user_id"] for t in tasks} == {ParentRef("users", 0, "id")}
-    assert len({u["email"] for u in users}) == len(users)
-
-
-@settings(max_examples=50, deadline=None)
-@given(ReflectedGraphSource().plans(_tables()))
-def test_generated_plans_are_fk_consistent_and_unique(plan):
-    users = plan.rows["users"]
-    assert users, "a referenced table always gets a row"
-    assert len({u["email"] for u in users}) == len(users)
-    assert len({u["id"] for u in users}) == len(users)
-    for task in plan.rows["tasks"]:
-        assert task["user_id"].table == "users" and task["user_id"].index < len(users)
-        assert 1 <= len(task["title"]) <= 200 and not task["title"][0].isspace()
-        assert "\x00" not in task["title"]
-
-
 def test_timings_are_merged_per_project(tmp_path):
     path = tmp_path / ".schemafuzz" / "migrations.json"
     record_timings({"upgrade head": 0.123456}, tmp_path / "a.ini", path)
@@ -95,17 +52,6 @@ def test_timings_are_merged_per_project(tmp_path):
     data = json.loads(path.read_text())
     assert data[str(tmp_path / "a.ini")] == {"upgrade head": 0.1235, "downgrade base": 0.5}
     assert data[str(tmp_path / "b.ini")] == {"upgrade head": 1.0}
-
-
-def test_boundary_plan_gives_one_child_per_parent_on_a_unique_fk():
-    md = sa.MetaData()
-    users = sa.Table("users", md, sa.Column("id", sa.Integer, primary_key=True))
-    profiles = sa.Table("profiles", md, sa.Column("id", sa.Uuid, primary_key=True),
-                        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"),
-                                  nullable=False, unique=True))
-    plan = ReflectedGraphSource().boundary([users, profiles])
-    assert plan.rows["users"] == [{}, {}, {}]  # the serial key is left to the database
-    assert [r["user_id"].index for r in plan.rows["profiles"]] == [0, 1, 2]
 
 
 def test_one_difference_seen_by_alembic_and_the_catalogue_is_reported_once():
