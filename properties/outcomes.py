@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 from schemafuzz.findings import NO_VALUE, AppCodeError, Finding, describe_value, same_stored_value
-from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.harness import Sandbox, diagnostics_of, sqlstate_of
 from schemafuzz.report import Ledger
 from schemafuzz.strategies import Constraint, Kind, Violation, constraints
 from schemafuzz.targets import database_generated_key
@@ -166,9 +166,7 @@ def _refused(savepoint: sa.NestedTransaction, error: DBAPIError, statement: sa.E
         raise _app_code_error(statement, error) from error
     if state is None:
         raise error
-    diag = getattr(error.orig, "diag", None)
-    return Outcome(state, " ".join(str(error.orig).split())[:300],
-                   getattr(diag, "constraint_name", None), getattr(diag, "column_name", None))
+    return Outcome(state, " ".join(str(error.orig).split())[:300], *diagnostics_of(error))
 
 
 def insert_statement(table: sa.Table, record: dict[str, Any]) -> sa.Insert:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from . import strategies
 from .configuration import Configuration, ConfigurationError
 from .harness import guard
 from .harness.errors import HarnessError
@@ -76,12 +77,9 @@ def under_test_of(config: pytest.Config) -> UnderTest:
 
 
 def table_models(module: ModuleType) -> tuple[type[Any], ...]:
-    """The table models a module exposes (classes mapped to a ``Table``), by table name."""
-    found: dict[str, type[Any]] = {}
-    for obj in vars(module).values():
-        table = getattr(obj, "__table__", None)
-        if isinstance(obj, type) and isinstance(table, sa.Table):
-            found[str(table.name)] = obj
+    """The table models a module exposes (:func:`schemafuzz.strategies.table_models`), one
+    per table, ordered by table name."""
+    found = {str(model.__table__.name): model for model in strategies.table_models(module)}
     return tuple(found[name] for name in sorted(found))
 
 

@@ -2,9 +2,10 @@
 
 Public API: `valid`, `violations`, `Violation`, `graphs`, `table_graphs` and `boundary_graph`
 (the same rows for tables known only from their ``Table``, e.g. reflected at an old
-revision), `constraints`, `Constraint`,
+revision), `constraints`, `Constraint`, `table_models` (the table models of a module),
 `Layer`, `Kind`, `from_json_schema`, `register_models`, `register_field_strategy`,
-`unregister_field_strategy`, `validate_fields` (``model_validate`` that works around SQLModel
+`unregister_field_strategy`, `model_rejection` (why ``model_validate`` refuses a row keyed
+by column name), `validate_fields` (``model_validate`` that works around SQLModel
 reading relationships such as ``items`` from a dict), `generation_obstacles` (why values could
 not be generated), `read_live_schema` (the one reader of a live PostgreSQL schema: a
 `LiveSchema` of `LiveColumn`, `LiveConstraint` and `LiveIndex`), and the errors
@@ -30,7 +31,7 @@ from ._errors import (
 from ._graphs import graphs
 from ._jsonschema import from_json_schema
 from ._live_schema import LiveColumn, LiveConstraint, LiveIndex, LiveSchema, read_live_schema
-from ._records import generation_obstacles, validate_fields
+from ._records import generation_obstacles, model_rejection, validate_fields
 from ._registry import register_field_strategy, table_models, unregister_field_strategy
 from ._table_graphs import TableRows, boundary_graph, table_graphs
 from ._valid import valid
@@ -55,10 +56,12 @@ __all__ = [
     "from_json_schema",
     "generation_obstacles",
     "graphs",
+    "model_rejection",
     "read_live_schema",
     "register_field_strategy",
     "register_models",
     "table_graphs",
+    "table_models",
     "unregister_field_strategy",
     "valid",
     "validate_fields",

@@ -259,23 +259,42 @@ def generation_obstacles() -> dict[str, str]:
     return found
 
 
-def model_accepts(spec: TableSpec, record: Mapping[str, Any]) -> bool:
-    """True when `Model.model_validate` accepts `record`; a rejection is remembered for
-    `generation_obstacles`. A table with no model (reflected) has no model layer: True."""
+def rejection(spec: TableSpec, record: Mapping[str, Any]) -> str | None:
+    """Why `Model.model_validate` refuses `record` (keyed by column name): its first error as
+    ``"field: message"``, or None when it accepts (or the table has no model). Raises what the
+    model raises other than ValidationError (a validator's TypeError, say)."""
     if spec.model is None:
-        return True
+        return None
     try:
         to_instance(spec, record)
     except ValidationError as error:
         details = error.errors()
-        where = ".".join(str(part) for part in details[0]["loc"]) if details else ""
-        why = details[0]["msg"] if details else str(error)
-        note_obstacle(f"{spec.name}.{where or '(the row)'}", "the model rejects the values the "
-                      f"constraints allow ({why[:200]})")
-        return False
+        if not details:
+            return str(error)
+        return f"{'.'.join(str(part) for part in details[0]['loc'])}: {details[0]['msg']}"
+    return None
+
+
+def model_rejection(model: Any, record: Mapping[str, Any]) -> str | None:
+    """`rejection` for a table model: why ``model.model_validate`` refuses a row keyed by
+    column name, or None when it accepts it. Raises TypeError when `model` is not a table
+    model, and what the model raises other than ValidationError."""
+    return rejection(spec_of(model), record)
+
+
+def model_accepts(spec: TableSpec, record: Mapping[str, Any]) -> bool:
+    """True when `Model.model_validate` accepts `record`; a rejection is remembered for
+    `generation_obstacles`. A table with no model (reflected) has no model layer: True."""
+    try:
+        why = rejection(spec, record)
     except (ValueError, TypeError) as error:
         note_obstacle(f"{spec.name}.(the row)", "the model raised "
                       f"{type(error).__name__}: {str(error)[:200]}")
+        return False
+    if why is not None:
+        where, _, message = why.partition(": ")
+        note_obstacle(f"{spec.name}.{where or '(the row)'}", "the model rejects the values the "
+                      f"constraints allow ({message[:200]})")
         return False
     return True
 

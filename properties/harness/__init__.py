@@ -5,10 +5,11 @@ for tools built on top of the suite.
 """
 
 from .databases import DatabaseFactory, describe_url
+from .diagnostics import diagnostics_of, sqlstate_of
 from .errors import HarnessError
 from .profiles import choose_profile, register_profiles
 from .provision import Provisioned, parse_db_url, provision
-from .sandbox import Sandbox, sqlstate_of
+from .sandbox import Sandbox
 from .schema import SchemaSpec, build_schema, parse_schema_option
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "build_schema",
     "choose_profile",
     "describe_url",
+    "diagnostics_of",
     "parse_db_url",
     "parse_schema_option",
     "provision",

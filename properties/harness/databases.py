@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from . import guard
+from .diagnostics import sqlstate_of
 from .errors import HarnessError
 
 __all__ = ["MARKER_PREFIX", "DatabaseFactory", "describe_url", "suite_database_names"]
@@ -44,10 +45,6 @@ def suite_database_names(admin_url: URL) -> set[str]:
     finally:
         engine.dispose()
     return {str(row[0]) for row in rows}
-
-
-def _sqlstate(error: DBAPIError) -> str | None:
-    return getattr(error.orig, "pgcode", None)
 
 
 def _first_line(error: BaseException) -> str:
@@ -125,7 +122,7 @@ class DatabaseFactory:
                 conn.exec_driver_sql(f'COMMENT ON DATABASE "{name}" IS %(marker)s',
                                      {"marker": marker})
         except DBAPIError as error:
-            if _sqlstate(error) == "42501":
+            if sqlstate_of(error) == "42501":
                 user = self.admin_url.username or "the connecting role"
                 raise HarnessError(
                     f"role {user!r} may not create databases on {describe_url(self.admin_url)}; "

@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from .diagnostics import sqlstate_of
+
 __all__ = ["StatementRecorder", "write_repro_script"]
 
 
@@ -40,7 +42,7 @@ class StatementRecorder:
         if context.connection is not self._connection:
             return
         orig = context.original_exception
-        state = getattr(orig, "pgcode", None)
+        state = sqlstate_of(orig)
         message = " ".join(str(orig).split())[:300]
         self.current.append(f"-- ^ failed with SQLSTATE {state}: {message}")
 

@@ -11,16 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from .diagnostics import sqlstate_of
 from .recorder import StatementRecorder
 
 __all__ = ["Sandbox", "sqlstate_of"]
-
-
-def sqlstate_of(error: BaseException) -> str | None:
-    """Return the PostgreSQL SQLSTATE carried by a (wrapped) driver error, or None."""
-    orig = getattr(error, "orig", error)
-    code = getattr(orig, "pgcode", None)
-    return str(code) if code else None
 
 
 class Sandbox:

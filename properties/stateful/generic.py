@@ -28,13 +28,13 @@ import keyword
 from collections.abc import Callable
 from typing import Any
 
-import pydantic
 import sqlalchemy as sa
 from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, consumes, initialize, invariant, multiple, rule
 
 from schemafuzz.findings import Finding, describe_value, same_stored_value
+from schemafuzz.harness import diagnostics_of
 from schemafuzz.outcomes import (
     Outcome,
     attempt,
@@ -49,8 +49,8 @@ from schemafuzz.strategies import (
     Constraint,
     Violation,
     graphs,
+    model_rejection,
     valid,
-    validate_fields,
     violations,
 )
 from schemafuzz.targets import (
@@ -167,17 +167,6 @@ def _identifier(text: str) -> str:
 
 def _attr_keys(model: type[Any]) -> dict[str, str]:
     return {attr.columns[0].name: attr.key for attr in sa.inspect(model).column_attrs}
-
-
-def _model_rejects(model: type[Any], row: Row) -> str | None:
-    """Why ``Model.model_validate`` refuses ``row`` (column names), or None if it accepts."""
-    keys = _attr_keys(model)
-    try:
-        validate_fields(model, {keys[name]: value for name, value in row.items()})
-    except pydantic.ValidationError as error:
-        first = error.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return None
 
 
 def _short_row(row: Row) -> str:
@@ -336,7 +325,7 @@ class GenericMachine(SandboxMachine):
             except ORM_ERRORS as error:
                 session.rollback()
                 return Outcome(orm_refusal(error), " ".join(str(error).split())[:300],
-                               *_diag(error)), None
+                               *diagnostics_of(error)), None
         return Outcome(None), self._select(model.__table__, key)
 
     def _wrong_insert_outcome(self, table: sa.Table, record: Row, outcome: Outcome,
@@ -386,7 +375,7 @@ class GenericMachine(SandboxMachine):
         expected: str | None = None
         if current is not None:
             merged = {**current, **values}
-            why = _model_rejects(model, merged)
+            why = model_rejection(model, merged)
             if why is not None:  # e.g. a multi-column rule the new values break together
                 note(f"skipped: the model rejects the updated row ({why})")
                 self.count(f"{name} update: skipped, the model rejects the updated row")
@@ -450,7 +439,7 @@ class GenericMachine(SandboxMachine):
             except ORM_ERRORS as error:
                 session.rollback()
                 return Outcome(orm_refusal(error), " ".join(str(error).split())[:300],
-                               *_diag(error)), None, reached
+                               *diagnostics_of(error)), None, reached
         return Outcome(None), self._select(model.__table__, key), reached
 
     def _check_update(self, table: sa.Table, before: Row, values: Row, after: Row,
@@ -522,7 +511,7 @@ class GenericMachine(SandboxMachine):
             except ORM_ERRORS as error:
                 session.rollback()
                 return Outcome(orm_refusal(error), " ".join(str(error).split())[:300],
-                               *_diag(error))
+                               *diagnostics_of(error))
         return Outcome(None)
 
     def _wrong_delete_outcome(self, name: str, ref: Ref, plan: DeletePlan, outcome: Outcome,
@@ -646,7 +635,7 @@ class GenericMachine(SandboxMachine):
                 session.flush()
             except ORM_ERRORS as error:
                 return Outcome(orm_refusal(error), " ".join(str(error).split())[:300],
-                               *_diag(error))
+                               *diagnostics_of(error))
         return Outcome(None)
 
     # ------------------------------------------------------------------ invariants
@@ -676,7 +665,7 @@ class GenericMachine(SandboxMachine):
                         self.fail(Finding(name, column, "rows equal the model", ["database"],
                                           f"row {key} holds {value!r} where the model "
                                           f"expects {expected[key][column]!r}", value))
-                why = _model_rejects(model, row)
+                why = model_rejection(model, row)
                 if why is not None:
                     self.fail(Finding(name, why.split(":")[0], "stored rows are valid",
                                       ["model", "database"],
@@ -704,11 +693,6 @@ class GenericMachine(SandboxMachine):
                               ["metadata", "database"],
                               f"{len(orphans)} {child} row(s) reference a {parent} row that "
                               "does not exist", orphans[0]), "on_delete")
-
-
-def _diag(error: Exception) -> tuple[str | None, str | None]:
-    diag = getattr(getattr(error, "orig", None), "diag", None)
-    return getattr(diag, "constraint_name", None), getattr(diag, "column_name", None)
 
 
 def _violation_strategy(models: list[type[Any]], violable: list[Violable], orm: bool

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from schemafuzz.findings import Finding, describe_value
+from schemafuzz.harness import diagnostics_of
 from schemafuzz.outcomes import Outcome, attempt
 from schemafuzz.strategies import valid
 
@@ -97,8 +98,7 @@ class ReferenceMachine(SandboxMachine):
                 session.commit()
             except ORM_ERRORS as error:
                 session.rollback()
-                diag = getattr(getattr(error, "orig", None), "diag", None)
-                self._refused_by = getattr(diag, "constraint_name", None)
+                self._refused_by, _ = diagnostics_of(error)
                 return orm_refusal(error), None
         return None, result
 
