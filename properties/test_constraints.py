@@ -199,10 +199,13 @@ def _stored_violation(constraint: Constraint) -> str:
     return f"stored violation: {constraint.table}.{column_key(constraint)}: {constraint.rule}"
 
 
-def insert_setup(verdict: Verdict, sandbox: Sandbox, violation: Violation) -> None:
+def insert_setup(verdict: Verdict, sandbox: Sandbox, violation: Violation,
+                 own_table_blocks: bool = True) -> None:
     """Insert a violation's setup rows (parents, the row a duplicate repeats); a refused one
-    is a root cause blocking its table's tests. Skips when a root cause blocks a table."""
-    verdict.check({table.name for table, _ in violation.setup} | {violation.table})
+    is a root cause blocking its table's tests. Skips when a root cause blocks one of the
+    tables (the violation's own only when ``own_table_blocks``)."""
+    tables = {table.name for table, _ in violation.setup}
+    verdict.check(tables | {violation.table} if own_table_blocks else tables - {violation.table})
     for setup_table, setup_row in violation.setup:
         outcome = attempt(sandbox, insert_statement(setup_table, setup_row))
         if not outcome.stored:
@@ -302,13 +305,8 @@ def test_database_only_constraints_are_refused_with_their_sqlstate(
             with schemafuzz_db.example():
                 # The table itself may be blocked by this very rule (a valid row of the models
                 # refused by it); only its parents' blocks stop this search.
-                schemafuzz_verdict.check({t.name for t, _ in violation.setup} - {violation.table})
-                for setup_table, setup_row in violation.setup:
-                    outcome = attempt(schemafuzz_db, insert_statement(setup_table, setup_row))
-                    if not outcome.stored:
-                        refused_valid_row(schemafuzz_verdict, setup_table, outcome, setup_row,
-                                          "a valid row (a parent or the row a duplicate "
-                                          "repeats) was refused")
+                insert_setup(schemafuzz_verdict, schemafuzz_db, violation,
+                             own_table_blocks=False)
                 _refused_with_its_sqlstate(schemafuzz_db, violation, schemafuzz_ledger,
                                            schemafuzz_verdict)
 
