@@ -44,7 +44,7 @@ __all__ = [
 
 # Rules about a single value, which the model can check without the database: when the
 # database refuses such a value, the model should refuse it too.
-VALUE_KINDS = frozenset({Kind.MAX_LENGTH, Kind.MIN_LENGTH, Kind.NOT_BLANK, Kind.PATTERN,
+VALUE_KINDS = frozenset({Kind.MAX_LENGTH, Kind.MIN_LENGTH, Kind.PATTERN,
                          Kind.RANGE, Kind.DIGITS, Kind.ENUM, Kind.TYPE, Kind.CHECK,
                          Kind.NOT_NULL})
 

@@ -14,7 +14,7 @@ from . import _check_expressions
 from ._constraint import Constraint, Kind, Layer
 from ._live_schema import LiveTable, read_live_schema
 from ._model_layer import FieldFacts, enum_class_of, field_facts
-from ._types import INT_LIMITS, base_type, kind_of, sql_type_name
+from ._types import INT_LIMITS, NUMBER_KINDS, ValueKind, base_type, kind_of, sql_type_name
 
 M, T, D = Layer.MODEL, Layer.METADATA, Layer.DATABASE
 PG_NAME_MAX = 63
@@ -39,7 +39,7 @@ class ColumnSpec:
     name: str
     key: str | None
     column: sa.Column[Any]
-    kind: str | None
+    kind: ValueKind | None
     unsupported: str = ""
     nullable: bool = True
     model_accepts_none: bool = True
@@ -212,7 +212,7 @@ def build_table(table: sa.Table, *, model: Any = None,
         # A default only Pydantic knows (default_factory with sa_column=) does not reach a
         # SQL insert: such a column is supplied, only what the database fills is omitted.
         cs.omittable = (info is None or not info.is_required()) and (col.nullable or db_fills)
-        cs.string_format = facts.string_format if facts and kind == "text" else None
+        cs.string_format = facts.string_format if facts and kind == ValueKind.TEXT else None
         if isinstance(base_type(col.type), sa.Uuid):
             cs.as_uuid = bool(base_type(col.type).as_uuid)
         spec.columns[col.name] = cs
@@ -251,7 +251,7 @@ def build_table(table: sa.Table, *, model: Any = None,
 
 def _length_constraints(spec: TableSpec, cs: ColumnSpec, col: sa.Column[Any], lc: Any,
                         facts: FieldFacts | None, out: list[Constraint]) -> None:
-    if cs.kind != "text":
+    if cs.kind != ValueKind.TEXT:
         return
     by_limit: dict[int, set[Layer]] = {}
     typ = base_type(col.type)
@@ -284,7 +284,7 @@ def _narrow(cs: ColumnSpec, lower: tuple[Any, bool] | None, upper: tuple[Any, bo
 
 
 def _number_constraints(spec: TableSpec, cs: ColumnSpec, col: sa.Column[Any], lc: Any,
-                        facts: FieldFacts | None, kind: str, out: list[Constraint]) -> None:
+                        facts: FieldFacts | None, kind: ValueKind, out: list[Constraint]) -> None:
     cols = (cs.name,)
     live = {D} if lc is not None else set()
     if kind in INT_LIMITS:
@@ -292,7 +292,7 @@ def _number_constraints(spec: TableSpec, cs: ColumnSpec, col: sa.Column[Any], lc
         _narrow(cs, (lo, True), (hi, True))
         out.append(Constraint(spec.name, cols, Kind.TYPE, kind, frozenset({T} | live), "22003",
                               params={"min": lo, "max": hi}))
-    if kind == "decimal":
+    if kind == ValueKind.DECIMAL:
         typ = base_type(col.type)
         p = typ.precision if typ.precision is not None else (lc.numeric_precision if lc else None)
         s = typ.scale if typ.scale is not None else (lc.numeric_scale if lc else None)
@@ -317,7 +317,7 @@ def _number_constraints(spec: TableSpec, cs: ColumnSpec, col: sa.Column[Any], lc
             out.append(Constraint(spec.name, cols, Kind.DIGITS, f"Field(max_digits={md})",
                                   frozenset({M}), None, params={"max_digits": md}))
             cs.int_digits = whole if cs.int_digits is None else min(cs.int_digits, whole)
-    if facts is not None and kind in {*INT_LIMITS, "decimal", "float", "float4"}:
+    if facts is not None and kind in NUMBER_KINDS:
         for op in ("ge", "gt", "le", "lt"):
             bound = getattr(facts, op)
             if bound is None:
@@ -335,7 +335,7 @@ def _enum_constraint(spec: TableSpec, cs: ColumnSpec, col: sa.Column[Any], lc: A
     typ = base_type(col.type)
     model_enum = enum_class_of(facts.annotation) if facts else None
     if not isinstance(typ, sa.Enum):
-        if model_enum is not None and cs.kind == "text":
+        if model_enum is not None and cs.kind == ValueKind.TEXT:
             members: tuple[Any, ...] = tuple(model_enum)  # type: ignore[arg-type]
             labels = tuple(str(m.value) for m in members)
             cs.enum = EnumSpec(labels, members, (), False, None)
@@ -455,13 +455,14 @@ def _typecheck(spec: TableSpec, node: Any) -> None:
             cs = spec.columns.get(left[1])
             if cs is None:
                 raise _check_expressions.UnrecognisedCheck(f"unknown column {left[1]!r}")
-            numeric = cs.kind in {*INT_LIMITS, "decimal", "float", "float4"}
+            numeric = cs.kind in NUMBER_KINDS
             for r in rights:
                 if r[0] != "lit" or r[1] is None:
                     continue
                 mismatch = numeric != isinstance(r[1], int | float | Decimal) or isinstance(
                     r[1], bool)
-                if mismatch and not (cs.kind in {"text", "enum"} and isinstance(r[1], str)):
+                textual = cs.kind in {ValueKind.TEXT, ValueKind.ENUM}
+                if mismatch and not (textual and isinstance(r[1], str)):
                     raise _check_expressions.UnrecognisedCheck(
                         f"literal {r[1]!r} compared with {cs.kind} column {cs.name}")
     for part in node[1:]:

@@ -22,7 +22,6 @@ class Kind(StrEnum):
     NOT_NULL = "not_null"
     MAX_LENGTH = "max_length"
     MIN_LENGTH = "min_length"
-    NOT_BLANK = "not_blank"
     PATTERN = "pattern"
     RANGE = "range"
     DIGITS = "digits"

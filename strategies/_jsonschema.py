@@ -14,6 +14,7 @@ from hypothesis_jsonschema import from_schema
 from hypothesis_jsonschema._from_schema import STRING_FORMATS
 
 from ._records import spec_of
+from ._types import ValueKind
 from ._values import MAX_DT, MIN_DT, OFFSETS, json_values
 
 # Formats Pydantic emits that hypothesis-jsonschema does not know (or knows too loosely).
@@ -48,7 +49,7 @@ def from_json_schema(
     props: dict[str, Any] = schema.get("properties", {})
     if tighten:
         for cs in spec.columns.values():
-            if cs.key in props and cs.kind == "text":
+            if cs.key in props and cs.kind == ValueKind.TEXT:
                 limit = getattr(cs.column.type, "length", None)
                 if limit:
                     _tighten_strings(props[cs.key], int(limit))

@@ -18,8 +18,8 @@ from ._catalogue import TableSpec
 from ._constraint import Constraint, Kind
 from ._errors import SkippedConstraintWarning, UnsupportedColumnError, UnsupportedConstraintError
 from ._registry import override_for, overrides_version
-from ._rules import broken
-from ._values import value_strategy
+from ._rule_kinds import broken
+from ._values import column_values
 
 Record = dict[str, Any]
 FkValues = Mapping[tuple[str, ...], st.SearchStrategy[tuple[Any, ...] | None]]
@@ -48,12 +48,6 @@ def parent_model(spec: TableSpec, fk: Constraint) -> Any:
             return mapper.class_
     raise UnsupportedColumnError(spec.name, ",".join(fk.columns),
                                  f"foreign key to {ref!r}, which has no mapped model")
-
-
-def column_values(spec: TableSpec, name: str) -> st.SearchStrategy[Any]:
-    """Valid non-NULL values of one column (override first); raises UnsupportedColumnError."""
-    override = override_for(spec.name, name)
-    return override if override is not None else value_strategy(spec.columns[name])
 
 
 def _groups(spec: TableSpec) -> list[list[str]]:

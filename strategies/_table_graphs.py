@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from . import _catalogue
 from ._catalogue import ColumnSpec, TableSpec
 from ._records import Record, _plan_of, check_supported, graph
-from ._rules import broken
+from ._rule_kinds import broken
+from ._types import INT_LIMITS, ValueKind
 from ._values import _int_bounds
 
 TableRows = list[tuple[sa.Table, dict[str, Any]]]
@@ -121,22 +122,22 @@ def _edge(cs: ColumnSpec, strategy: st.SearchStrategy[Any], n: int) -> Any:
         return cs.enum.python_values[n % len(cs.enum.python_values)]
     if cs.allowed:
         return cs.allowed[n % len(cs.allowed)]
-    if cs.kind == "text" and cs.pattern is None and cs.string_format is None:
+    if cs.kind == ValueKind.TEXT and cs.pattern is None and cs.string_format is None:
         longest = cs.max_length if cs.max_length is not None else _UNBOUNDED_TEXT
         edge = ((_ASTRAL if n % 2 == 0 else _TWO_BYTES) * longest if n % 3 != 2
                 else "x" * max(cs.min_length, 1))
         # Past the first three rows, the row number leads, so unique columns stay unique.
         return edge if n < 3 else (f"{n}" + edge)[:max(longest, len(str(n)))]
-    if cs.kind in ("smallint", "integer", "bigint"):
+    if cs.kind in INT_LIMITS:
         low, high = _int_bounds(cs)
         return max(low, 1) + n if max(low, 1) + n <= high else high - n
-    if cs.kind == "uuid":
+    if cs.kind == ValueKind.UUID:
         value = uuid.UUID(int=n + 1)
         return value if cs.as_uuid else str(value)
-    if cs.kind in ("datetime_tz", "datetime"):
+    if cs.kind in (ValueKind.DATETIME_TZ, ValueKind.DATETIME):
         instant = dt.datetime(2000, 1, 1, 0, 0, 0, 999999) + dt.timedelta(days=n)
-        return instant.replace(tzinfo=dt.UTC) if cs.kind == "datetime_tz" else instant
-    if cs.kind == "bool":
+        return instant.replace(tzinfo=dt.UTC) if cs.kind == ValueKind.DATETIME_TZ else instant
+    if cs.kind == ValueKind.BOOL:
         return n % 2 == 0
     return _simplest(strategy)
 

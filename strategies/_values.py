@@ -14,11 +14,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ._catalogue import ColumnSpec
+from ._catalogue import ColumnSpec, TableSpec
 from ._errors import UnsupportedColumnError
 from ._formats import FORMATS
+from ._registry import override_for
 from ._text import CHARACTERS, texts
-from ._types import INT_LIMITS, base_type, kind_of
+from ._types import INT_LIMITS, ValueKind, base_type, kind_of
 
 # Fixed offsets only: zoneinfo datetimes in a DST fold never compare equal across zones,
 # which would make "reads back equal" fail for reasons that are not the database's.
@@ -42,7 +43,8 @@ def _edges(lo: int, hi: int) -> list[int]:
 
 
 def _int_bounds(cs: ColumnSpec) -> tuple[int, int]:
-    lo, hi = INT_LIMITS[str(cs.kind)]
+    assert cs.kind is not None  # called for integer columns only
+    lo, hi = INT_LIMITS[cs.kind]
     if cs.lower is not None:
         b, incl = cs.lower
         lo = max(lo, math.ceil(b) if incl or b != math.ceil(b) else int(b) + 1)
@@ -108,12 +110,12 @@ FLOAT4_SAFE = (
 def floats(cs: ColumnSpec) -> st.SearchStrategy[float]:
     """Floats within bounds (and infinities when unbounded); no NaN, which never equals
     itself. `real` columns get the values that read back equal (see _float4_safe)."""
-    kw: dict[str, Any] = {"allow_nan": False, "width": 32 if cs.kind == "float4" else 64}
+    kw: dict[str, Any] = {"allow_nan": False, "width": 32 if cs.kind == ValueKind.FLOAT4 else 64}
     if cs.lower is not None:
         kw["min_value"], kw["exclude_min"] = float(cs.lower[0]), not cs.lower[1]
     if cs.upper is not None:
         kw["max_value"], kw["exclude_max"] = float(cs.upper[0]), not cs.upper[1]
-    if cs.kind == "float4":
+    if cs.kind == ValueKind.FLOAT4:
         lo, hi = kw.get("min_value", -math.inf), kw.get("max_value", math.inf)
         lo_ok = (lambda v: v > lo) if kw.get("exclude_min") else (lambda v: v >= lo)
         hi_ok = (lambda v: v < hi) if kw.get("exclude_max") else (lambda v: v <= hi)
@@ -169,25 +171,26 @@ def text_values(cs: ColumnSpec) -> st.SearchStrategy[str]:
     return texts(cs.min_length, cs.max_length, not_blank=cs.not_blank)
 
 
-DISPATCH: dict[str, Callable[[ColumnSpec], st.SearchStrategy[Any]]] = {
-    "text": text_values,
-    "smallint": integers,
-    "integer": integers,
-    "bigint": integers,
-    "decimal": decimals,
-    "float": floats,
-    "float4": floats,
-    "bool": lambda cs: st.booleans(),
-    "datetime_tz": datetimes_tz,
-    "datetime": lambda cs: st.datetimes(dt.datetime.min, dt.datetime.max),
-    "date": lambda cs: st.dates(),
-    "time": lambda cs: st.times(),
-    "time_tz": lambda cs: st.times(timezones=OFFSETS),
-    "interval": lambda cs: st.timedeltas(dt.timedelta(days=-(10**6)), dt.timedelta(days=10**6)),
-    "uuid": lambda cs: st.uuids() if cs.as_uuid else st.uuids().map(str),
-    "json": lambda cs: json_values(_json_shape(cs)),
-    "bytes": lambda cs: st.binary(max_size=64),
-    "array": lambda cs: arrays(cs),
+DISPATCH: dict[ValueKind, Callable[[ColumnSpec], st.SearchStrategy[Any]]] = {
+    ValueKind.TEXT: text_values,
+    ValueKind.SMALLINT: integers,
+    ValueKind.INTEGER: integers,
+    ValueKind.BIGINT: integers,
+    ValueKind.DECIMAL: decimals,
+    ValueKind.FLOAT: floats,
+    ValueKind.FLOAT4: floats,
+    ValueKind.BOOL: lambda cs: st.booleans(),
+    ValueKind.DATETIME_TZ: datetimes_tz,
+    ValueKind.DATETIME: lambda cs: st.datetimes(dt.datetime.min, dt.datetime.max),
+    ValueKind.DATE: lambda cs: st.dates(),
+    ValueKind.TIME: lambda cs: st.times(),
+    ValueKind.TIME_TZ: lambda cs: st.times(timezones=OFFSETS),
+    ValueKind.INTERVAL: lambda cs: st.timedeltas(-dt.timedelta(days=10**6),
+                                                 dt.timedelta(days=10**6)),
+    ValueKind.UUID: lambda cs: st.uuids() if cs.as_uuid else st.uuids().map(str),
+    ValueKind.JSON: lambda cs: json_values(_json_shape(cs)),
+    ValueKind.BYTES: lambda cs: st.binary(max_size=64),
+    ValueKind.ARRAY: lambda cs: arrays(cs),
 }
 
 
@@ -196,12 +199,13 @@ def arrays(cs: ColumnSpec) -> st.SearchStrategy[list[Any]]:
     length limit included (``varchar(20)[]``: items of at most 20 characters)."""
     item_type = base_type(cs.column.type).item_type
     kind, _ = kind_of(item_type)
+    assert kind is not None  # kind_of says ARRAY only for supported item kinds
     length = getattr(base_type(item_type), "length", None)
     item = dataclasses.replace(
         cs, kind=kind, min_length=0, max_length=int(length) if length else None,
         not_blank=False, pattern=None, string_format=None, lower=None, upper=None,
         places=None, int_digits=None, enum=None, allowed=None)
-    return st.lists(DISPATCH[str(kind)](item), max_size=4)
+    return st.lists(DISPATCH[kind](item), max_size=4)
 
 
 def value_strategy(cs: ColumnSpec) -> st.SearchStrategy[Any]:
@@ -213,3 +217,10 @@ def value_strategy(cs: ColumnSpec) -> st.SearchStrategy[Any]:
     if cs.kind is None or cs.kind not in DISPATCH:
         raise UnsupportedColumnError(cs.table, cs.name, cs.unsupported or "no strategy")
     return DISPATCH[cs.kind](cs)
+
+
+def column_values(spec: TableSpec, name: str) -> st.SearchStrategy[Any]:
+    """Return valid non-NULL values of one column: the user's override for it when there is
+    one, else `value_strategy`; raises UnsupportedColumnError."""
+    override = override_for(spec.name, name)
+    return override if override is not None else value_strategy(spec.columns[name])

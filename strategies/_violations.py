@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from hypothesis import assume, event
 from hypothesis import strategies as st
 
-from ._catalogue import ColumnSpec, TableSpec
+from ._breakers import TRUNCATED
+from ._catalogue import TableSpec
 from ._constraint import Constraint, Kind, Layer
-from ._records import closure, column_values, graph, model_accepts, note_obstacle, spec_of
+from ._records import closure, graph, model_accepts, note_obstacle, spec_of
 from ._registry import overrides_version
-from ._rules import broken
-from ._text import CHARACTERS, blank, lengths, texts
-from ._types import INT_LIMITS
+from ._rule_kinds import RULE_KINDS, VIOLABLE_KINDS, broken
 
 Record = dict[str, Any]
-# PostgreSQL stores an over-long varchar value whose excess is only spaces by truncating it
-# (SQL standard), so such a value is refused by the model alone: a model-only violation.
-TRUNCATED = "excess is spaces: PostgreSQL truncates silently instead of raising 22001"
 
 
 @dataclass(frozen=True)
@@ -77,193 +70,13 @@ def _params(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-# ---------------------------------------------------------------------------- mutations
-
-
-def _over_long(n: int) -> st.SearchStrategy[str]:
-    """Strings of n+1..n+3 characters whose excess is not all spaces.
-
-    PostgreSQL silently truncates an over-long value for varchar(n) when the excess
-    characters are all spaces (SQL standard), so such a value is not a 22001 violation.
-    """
-    return texts(n + 1, n + 3, not_blank=True).map(
-        lambda s: s if s[-1] != " " else s[:-1] + "x")
-
-
-def _step(cs: ColumnSpec) -> Any:
-    if cs.kind in INT_LIMITS:
-        return 1
-    if cs.kind == "decimal":
-        return Decimal(1).scaleb(-(cs.places if cs.places is not None else 6))
-    return 1e-6 if cs.kind in ("float", "float4") else 1
-
-
-def _outside(bound: Any, inclusive: bool, below: bool, cs: ColumnSpec) -> st.SearchStrategy[Any]:
-    step = _step(cs)
-    sign = -1 if below else 1
-    base = bound if not inclusive else bound + sign * step
-    if isinstance(base, float) and cs.kind in INT_LIMITS:
-        base = int(base)
-    return st.sampled_from([base, base + sign * step * 7])
-
-
-def _not_in(allowed: list[Any]) -> Any:
-    return lambda value: value not in allowed
-
-
-def _made_of(chars: list[str], min_len: int, max_len: int | None) -> st.SearchStrategy[str]:
-    """Strings of only `chars`, length in [max(1, min_len), max_len] (cycled, few choices)."""
-    return st.tuples(lengths(max(1, min_len), max_len),
-                     st.lists(st.sampled_from(chars), min_size=1, max_size=8)).map(
-        lambda t: ("".join(t[1]) * (t[0] // len(t[1]) + 1))[: t[0]])
-
-
-def _free(cs: ColumnSpec) -> st.SearchStrategy[Any]:
-    """Values of the column's storage type ignoring CHECKs (for CHECK violations)."""
-    if cs.kind == "text":
-        length = getattr(cs.column.type, "length", None)
-        return texts(0, int(length) if length else 40)
-    if cs.kind in INT_LIMITS:
-        lo, hi = INT_LIMITS[cs.kind]
-        return st.integers(-1000, 1000) | st.integers(lo, hi)
-    if cs.kind == "decimal":
-        return st.decimals(-1000, 1000, places=cs.places if cs.places is not None else 2)
-    if cs.kind in ("float", "float4"):
-        return st.floats(-1e6, 1e6, width=32 if cs.kind == "float4" else 64)
-    return st.nothing()
-
-
-def _bad_labels(cs: ColumnSpec, labels: tuple[str, ...]) -> st.SearchStrategy[str]:
-    typ = cs.column.type
-    limit = getattr(typ, "length", None) if not getattr(typ, "native_enum", True) else None
-    known = [label + "_x" for label in labels] + [label.upper() for label in labels] + [
-        " " + label for label in labels] + ["", "x"]
-    cands = st.sampled_from(known) | st.text(CHARACTERS, min_size=1, max_size=12)
-    return cands.filter(lambda s: s not in labels and (limit is None or len(s) <= limit))
-
-
-def _mutations(spec: TableSpec, c: Constraint, base: Record, setup: list[tuple[TableSpec, Record]]
-               ) -> list[tuple[st.SearchStrategy[Any], str]]:
-    """Strategies of {column: value} patches that break `c`, each with a note."""
-    col = c.columns[0] if c.columns else ""
-    cs = spec.columns.get(col)
-    p = c.params
-    out: list[tuple[st.SearchStrategy[Any], str]] = []
-
-    def patch(strat: st.SearchStrategy[Any], column: str = col, note: str = "") -> None:
-        out.append((strat.map(lambda v: {column: v}), note))
-
-    if c.kind == Kind.NOT_NULL:
-        patch(st.none())
-    elif c.kind == Kind.MAX_LENGTH and cs is not None:
-        patch(_over_long(p["max"]))
-        if c.sqlstate == "22001" and cs.kind == "text":
-            patch(texts(p["max"], p["max"], not_blank=True).flatmap(
-                lambda s: st.integers(1, 3).map(lambda k: s + " " * k)), note=TRUNCATED)
-    elif c.kind == Kind.MIN_LENGTH and cs is not None and p["min"] > 0:
-        patch(texts(max(0, p["min"] - 2), p["min"] - 1, not_blank=True))
-    elif c.kind == Kind.PATTERN and cs is not None:
-        patch(texts(cs.min_length, cs.max_length, not_blank=cs.not_blank).filter(
-            lambda s: re.search(p["pattern"], s) is None))
-    elif c.kind == Kind.RANGE and cs is not None:
-        (op, bound), = p.items()
-        patch(_outside(bound, op in ("ge", "le"), op in ("ge", "gt"), cs))
-    elif c.kind == Kind.TYPE and cs is not None:
-        if "min" in p:
-            patch(st.sampled_from([p["min"] - 1, p["max"] + 1, p["max"] + 2**40]))
-        else:
-            big = Decimal(10) ** p["int_digits"]
-            patch(st.sampled_from([big, -big, big * 10 + 1]))
-    elif c.kind == Kind.DIGITS and cs is not None:
-        if "places" in p:
-            q = Decimal(1).scaleb(-(p["places"] + 1))
-            patch(st.sampled_from([q, Decimal(1) + q, -q]))
-        else:
-            # Too many digits in the integer part, or in the fraction (1.111…): the second
-            # keeps within a numeric(p, s) column's integer digits, which PostgreSQL rounds.
-            n = p["max_digits"]
-            patch(st.sampled_from([Decimal(10) ** n, Decimal("1." + "1" * n)]))
-    elif c.kind == Kind.ENUM and cs is not None:
-        patch(_bad_labels(cs, p["labels"]), note="label outside the enum")
-        if cs.enum is not None and cs.enum.names:
-            names = [n for n in cs.enum.names if n not in p["labels"]]
-            if names:
-                patch(st.sampled_from(names), note="member name where values are stored")
-    elif c.kind in (Kind.UNIQUE, Kind.PRIMARY_KEY):
-        same = [r for s, r in setup if s.name == spec.name
-                and all(r.get(k) is not None for k in c.columns)]
-        if same:
-            out.append((st.sampled_from(same).map(
-                lambda r: {k: r[k] for k in c.columns}), "duplicate of an existing row"))
-    elif c.kind == Kind.FOREIGN_KEY:
-        strategies = [column_values(spec, k) for k in c.columns]
-        out.append((st.tuples(*strategies).map(
-            lambda vals: dict(zip(c.columns, vals, strict=True))), "dangling reference"))
-    elif c.kind == Kind.CHECK:
-        hints = p.get("hints")
-        if hints is not None:
-            for k, n in hints.max_length.items():
-                patch(_over_long(n), k)
-            for k, n in hints.min_length.items():
-                if n > 0:
-                    patch(texts(max(0, n - 2), n - 1), k)
-            for k in hints.not_blank:
-                kcs = spec.columns[k]
-                patch(blank(kcs.min_length, kcs.max_length), k, "spaces only")
-            for k, chars in hints.blank_sets.items():
-                kcs = spec.columns[k]
-                patch(_made_of(sorted(chars), kcs.min_length, kcs.max_length), k,
-                      "only characters the regex excludes")
-            for k, (b, incl) in hints.lower.items():
-                patch(_outside(b, incl, True, spec.columns[k]), k)
-            for k, (b, incl) in hints.upper.items():
-                patch(_outside(b, incl, False, spec.columns[k]), k)
-            for k, allowed in hints.allowed.items():
-                kcs = spec.columns[k]
-                if kcs.kind == "text":
-                    patch(st.sampled_from([*(str(a) + "_x" for a in allowed), "x"]).filter(
-                        _not_in(allowed)), k)
-                else:
-                    patch(_free(kcs).filter(_not_in(allowed)), k)
-            for a, op, b in hints.relations:
-                out.append((_relation_breaker(spec, a, op, b, base), "relation reversed"))
-        for k in c.columns:  # fallback: storage-type values, filtered by the exactness check
-            if k in spec.columns:
-                patch(_free(spec.columns[k]), k)
-    return out
-
-
-def _relation_breaker(spec: TableSpec, a: str, op: str, b: str, base: Record
-                      ) -> st.SearchStrategy[Record]:
-    vb = base.get(b)
-    if vb is None:
-        return st.nothing()
-    kind = spec.columns[a].kind
-    if isinstance(vb, dt.datetime | dt.date):
-        deltas: list[Any] = [dt.timedelta(microseconds=1), dt.timedelta(days=1)]
-        if isinstance(vb, dt.date) and not isinstance(vb, dt.datetime):
-            deltas = [dt.timedelta(days=1)]
-    elif kind in INT_LIMITS:
-        deltas = [1, 10]
-    elif isinstance(vb, Decimal | float):
-        deltas = [_step(spec.columns[a])]
-    else:
-        return st.nothing()
-    sign = -1 if op in (">", ">=") else 1
-    values = [vb + sign * d for d in deltas] + ([vb] if op in (">", "<") else [])
-    return st.sampled_from(values).map(lambda v: {a: v})
-
-
 # ---------------------------------------------------------------------------- public
 
 
 def _targets(spec: TableSpec) -> list[Constraint]:
-    kinds = {Kind.NOT_NULL, Kind.MAX_LENGTH, Kind.MIN_LENGTH, Kind.PATTERN, Kind.RANGE,
-             Kind.TYPE, Kind.DIGITS, Kind.ENUM, Kind.UNIQUE, Kind.PRIMARY_KEY,
-             Kind.FOREIGN_KEY, Kind.CHECK}
     out = []
     for c in spec.constraints:
-        if not c.generated or c.kind not in kinds:
+        if not c.generated or c.kind not in VIOLABLE_KINDS:
             continue
         if c.columns and any(spec.columns[k].db_generated for k in c.columns
                              if k in spec.columns):
@@ -393,7 +206,7 @@ def _violations(model: type[Any], connection: sa.Connection | None,
     ancestors = {s.name: 1 for s in order if s.name != spec.name}
 
     def for_target(c: Constraint) -> st.SearchStrategy[Violation]:
-        need = 2 if c.kind in (Kind.UNIQUE, Kind.PRIMARY_KEY) else 1
+        need = RULE_KINDS[c.kind].rows_needed
         if need == 2 and any(f.params.get("ref_table") == spec.name and set(f.columns) & set(
                 c.columns) for f in spec.fks):
             need = 3  # a duplicate through a self-FK needs a row that has a parent
@@ -423,7 +236,9 @@ def _drawn_violation(draw_: st.DrawFn, spec: TableSpec, c: Constraint,
     setup, (_, base) = rows[:-1], rows[-1]
     # Patches that cannot be drawn here (a relation whose other value is NULL, a storage type
     # without a free strategy) are left out rather than rejecting the example when chosen.
-    options = [option for option in _mutations(spec, c, base, setup) if not option[0].is_empty]
+    breaks = RULE_KINDS[c.kind].breaks
+    assert breaks is not None  # only violable kinds are targets
+    options = [option for option in breaks(spec, c, base, setup) if not option[0].is_empty]
     assume(options)
     idx = draw_(st.integers(0, len(options) - 1))
     strat, note = options[idx]
