@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from schemafuzz.findings import NO_VALUE, AppCodeError, Finding, describe_value, same_stored_value
 from schemafuzz.harness import Sandbox, diagnostics_of, sqlstate_of
 from schemafuzz.report import Ledger
-from schemafuzz.strategies import Constraint, Kind, Violation, constraints
+from schemafuzz.strategies import Constraint, Kind, Layer, Violation, constraints
 from schemafuzz.targets import database_generated_key
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ __all__ = [
     "insert_instance",
     "insert_statement",
     "layers_of",
+    "model_of_table",
     "record_of",
     "refused_valid_row",
     "stored_row_mismatches",
@@ -212,17 +213,48 @@ def column_named_by(table: sa.Table, outcome: Outcome, sent: Mapping[str, Any]) 
     return ",".join(sent) or "*"
 
 
-def refused_valid_row(verdict: Verdict, table: sa.Table, outcome: Outcome, sent: dict[str, Any],
-                      what: str) -> NoReturn:
-    """A row the model accepts that PostgreSQL refused: a root cause (every test that needs a
-    row of ``table`` would meet it), reported once, blocking the tests on ``table``."""
+def refused_valid_row(verdict: Verdict, sandbox: Sandbox, model: type[Any], outcome: Outcome,
+                      sent: dict[str, Any], what: str) -> NoReturn:
+    """A row of ``model`` that the model accepts and PostgreSQL refused: a root cause (every
+    test that needs a row of its table would meet it), reported once, blocking the tests on
+    the table. A constraint only the schema under test declares (a CHECK a migration added) is
+    named with its own columns and the database as its one layer, as the database-only
+    property names it."""
+    table: sa.Table = model.__table__
     column = column_named_by(table, outcome, sent)
     rule = outcome.constraint_name or f"SQLSTATE {outcome.sqlstate}"
-    finding = Finding(table.name, column, rule, ["model"],
+    layers = ["model"]
+    database_only = _database_only_rule(sandbox, model, outcome.constraint_name)
+    if database_only is not None:
+        column, layers = ",".join(database_only.columns), [str(Layer.DATABASE)]
+        # Declared as the constraint it is (a CHECK), not as a bare finding, whichever
+        # property meets it first.
+        verdict.ledger.declare(table.name, column, rule, str(database_only.kind), layers)
+    finding = Finding(table.name, column, rule, layers,
                       f"{what} with SQLSTATE {outcome.sqlstate} ({outcome.message})",
                       sent.get(column, NO_VALUE))
     verdict.root_cause(f"refused valid row: {table.name}.{column}: {rule}", finding,
                        blocks=[table.name])
+
+
+def _database_only_rule(sandbox: Sandbox, model: type[Any], name: str | None
+                        ) -> Constraint | None:
+    """The constraint called ``name`` when only the live catalogue of the schema under test
+    declares it (neither the model nor its metadata), else None."""
+    if name is None:
+        return None
+    named = [c for c in constraints(model, sandbox.connection) if c.rule == name]
+    if named and all(c.layers == {Layer.DATABASE} for c in named):
+        return named[0]
+    return None
+
+
+def model_of_table(model: type[Any], table: sa.Table) -> type[Any]:
+    """The mapped class of ``table`` in ``model``'s registry; raises LookupError if none."""
+    for mapper in sa.inspect(model).registry.mappers:
+        if mapper.local_table is table:
+            return mapper.class_
+    raise LookupError(f"{table.name}: no mapped model in the registry of {model.__name__}")
 
 
 def stored_row_mismatches(table: sa.Table, sent: dict[str, Any], stored: sa.Row[Any]

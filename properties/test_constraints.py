@@ -30,6 +30,7 @@ from schemafuzz.outcomes import (
     insert_instance,
     insert_statement,
     layers_of,
+    model_of_table,
     refused_valid_row,
     short,
     stored_row_mismatches,
@@ -73,7 +74,7 @@ def test_valid_rows_are_stored_and_read_back_equal(
         row_table = type(instance).__table__
         sent, outcome = insert_instance(schemafuzz_db, instance)
         if not outcome.stored:
-            refused_valid_row(schemafuzz_verdict, row_table, outcome, sent,
+            refused_valid_row(schemafuzz_verdict, schemafuzz_db, type(instance), outcome, sent,
                               "Model.model_validate accepts this row but PostgreSQL refuses it")
         assert outcome.row is not None
         for column, value, stored in stored_row_mismatches(row_table, sent, outcome.row):
@@ -199,17 +200,18 @@ def _stored_violation(constraint: Constraint) -> str:
     return f"stored violation: {constraint.table}.{column_key(constraint)}: {constraint.rule}"
 
 
-def insert_setup(verdict: Verdict, sandbox: Sandbox, violation: Violation,
+def insert_setup(verdict: Verdict, sandbox: Sandbox, model: type[Any], violation: Violation,
                  own_table_blocks: bool = True) -> None:
-    """Insert a violation's setup rows (parents, the row a duplicate repeats); a refused one
-    is a root cause blocking its table's tests. Skips when a root cause blocks one of the
-    tables (the violation's own only when ``own_table_blocks``)."""
+    """Insert the setup rows (parents, the row a duplicate repeats) of a violation of
+    ``model``'s table; a refused one is a root cause blocking its table's tests. Skips when a
+    root cause blocks one of the tables (the violation's own only when ``own_table_blocks``)."""
     tables = {table.name for table, _ in violation.setup}
     verdict.check(tables | {violation.table} if own_table_blocks else tables - {violation.table})
     for setup_table, setup_row in violation.setup:
         outcome = attempt(sandbox, insert_statement(setup_table, setup_row))
         if not outcome.stored:
-            refused_valid_row(verdict, setup_table, outcome, setup_row,
+            refused_valid_row(verdict, sandbox, model_of_table(model, setup_table), outcome,
+                              setup_row,
                               "a valid row (a parent or the row a duplicate repeats) was "
                               "refused")
 
@@ -222,7 +224,7 @@ def test_violations_are_refused_with_their_sqlstate(
     constraint = violable.constraint
     violation = data.draw(violations(violable.model, constraint=constraint), label="violation")
     fk_tally = schemafuzz_tallies["SC-002"] if constraint.kind == Kind.FOREIGN_KEY else None
-    insert_setup(schemafuzz_verdict, schemafuzz_db, violation)
+    insert_setup(schemafuzz_verdict, schemafuzz_db, violable.model, violation)
     _refused_with_its_sqlstate(schemafuzz_db, violation, schemafuzz_ledger, schemafuzz_verdict,
                                fk_tally)
 
@@ -305,7 +307,7 @@ def test_database_only_constraints_are_refused_with_their_sqlstate(
             with schemafuzz_db.example():
                 # The table itself may be blocked by this very rule (a valid row of the models
                 # refused by it); only its parents' blocks stop this search.
-                insert_setup(schemafuzz_verdict, schemafuzz_db, violation,
+                insert_setup(schemafuzz_verdict, schemafuzz_db, table_model, violation,
                              own_table_blocks=False)
                 _refused_with_its_sqlstate(schemafuzz_db, violation, schemafuzz_ledger,
                                            schemafuzz_verdict)
@@ -336,7 +338,7 @@ def test_unvalidated_table_instances_are_refused_on_flush(
     # strategies marks them model-only (sqlstate None); they are not for this probe.
     violation = data.draw(violations(violable.model, constraint=constraint).filter(
         lambda v: v.sqlstate is not None), label="violation")
-    insert_setup(schemafuzz_verdict, schemafuzz_db, violation)
+    insert_setup(schemafuzz_verdict, schemafuzz_db, violable.model, violation)
     mapper = sa.inspect(violable.model)
     by_column = {attr.columns[0].name: attr.key for attr in mapper.column_attrs}
     instance = violable.model(**{by_column[k]: v for k, v in violation.record.items()})

@@ -165,7 +165,7 @@ def test_orm_and_sql_deletes_agree_with_the_declared_on_delete(
     for instance in rows:
         sent, outcome = insert_instance(schemafuzz_db, instance)
         if not outcome.stored:
-            refused_valid_row(schemafuzz_verdict, type(instance).__table__, outcome, sent,
+            refused_valid_row(schemafuzz_verdict, schemafuzz_db, type(instance), outcome, sent,
                               "Model.model_validate accepts this row but PostgreSQL refuses it")
         assert outcome.row is not None
         if type(instance).__table__ is child_table:

@@ -99,7 +99,7 @@ def _parents_for(schemafuzz_db: Sandbox, model: type[Any], data: st.DataObject,
         record = record_of(instance)
         outcome = attempt(schemafuzz_db, insert_statement(type(instance).__table__, record))
         if not outcome.stored:
-            refused_valid_row(verdict, type(instance).__table__, outcome, record,
+            refused_valid_row(verdict, schemafuzz_db, type(instance), outcome, record,
                               "a valid parent row was refused")
     for fk in table.foreign_keys:
         ref = fk.column
@@ -219,7 +219,7 @@ def test_updates_keep_created_at_and_advance_updated_at(
     record = record_of(instance)
     outcome = attempt(schemafuzz_db, insert_statement(table, record).returning(*table.c))
     if not outcome.stored:
-        refused_valid_row(schemafuzz_verdict, table, outcome, record,
+        refused_valid_row(schemafuzz_verdict, schemafuzz_db, table_model, outcome, record,
                           "Model.model_validate accepts this row but PostgreSQL refuses it")
     assert outcome.row is not None
     before = outcome.row._mapping

@@ -120,20 +120,24 @@ def test_a_check_only_a_migration_adds_is_broken_and_reported_with_its_layer(
         tmp_path: Path, schemafuzz_server: Any) -> None:
     """shop_0003_sku adds CHECK (char_length(sku) >= 4), which the models do not declare: the
     suite reads it from the live catalogue, breaks it with violating rows, and reports that
-    the model accepts what the database refuses, naming the one layer that has the rule."""
+    the model accepts what the database refuses, naming the one layer that has the rule. A
+    valid row of the models it refuses is named by the same column, rule and layer."""
     result = run_properties(tmp_path, schemafuzz_server, "shop", "alembic_db_rules.ini",
-                            "--schemafuzz-alembic-env", "project", "-k", "database_only",
-                            target=CONSTRAINTS)
+                            "--schemafuzz-alembic-env", "project", "-k",
+                            "database_only or valid_rows", target=CONSTRAINTS)
     output = _output(result)
     assert result.returncode == 1, output[-4000:]
     assert "FAILED " in result.stdout and "database_only_constraints" in result.stdout
+    assert ("FINDING products.sku [ck_products_sku_min_length; declared by database]: "
+            "Model.model_validate accepts this row but PostgreSQL refuses it") in result.stdout
+    assert "products.id,sku" not in result.stdout, output[-4000:]
     entries = json.loads((tmp_path / ".schemafuzz" / "coverage.json").read_text())
     [entry] = [e for e in entries if e["rule"] == "ck_products_sku_min_length"]
     assert (entry["table"], entry["column"], entry["kind"]) == ("products", "sku", "check")
     assert entry["layers"] == ["database"] and entry["violations"] > 0, entry
-    assert entry["findings"] == [
-        "PostgreSQL refuses it (SQLSTATE 23514) but Model.model_validate accepts it (only the "
-        "database declares this rule: add it to the model, e.g. as a Field constraint or a "
-        "validator, or drop it from the schema)"], entry
+    assert ("PostgreSQL refuses it (SQLSTATE 23514) but Model.model_validate accepts it (only "
+            "the database declares this rule: add it to the model, e.g. as a Field constraint "
+            "or a validator, or drop it from the schema)") in entry["findings"], entry
+    assert len(entry["findings"]) == 2, entry  # and the valid row it refused
     # Serial keys' nextval defaults are not rules of their own.
     assert not [e for e in entries if e["kind"] == "server_default"], entries
