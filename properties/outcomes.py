@@ -33,6 +33,7 @@ __all__ = [
     "Tally",
     "attempt",
     "column_named_by",
+    "database_only_rule",
     "declare_catalogue",
     "insert_instance",
     "insert_statement",
@@ -224,7 +225,7 @@ def refused_valid_row(verdict: Verdict, sandbox: Sandbox, model: type[Any], outc
     column = column_named_by(table, outcome, sent)
     rule = outcome.constraint_name or f"SQLSTATE {outcome.sqlstate}"
     layers = ["model"]
-    database_only = _database_only_rule(sandbox, model, outcome.constraint_name)
+    database_only = database_only_rule(sandbox, model, outcome.constraint_name)
     if database_only is not None:
         column, layers = ",".join(database_only.columns), [str(Layer.DATABASE)]
         # Declared as the constraint it is (a CHECK), not as a bare finding, whichever
@@ -237,7 +238,7 @@ def refused_valid_row(verdict: Verdict, sandbox: Sandbox, model: type[Any], outc
                        blocks=[table.name])
 
 
-def _database_only_rule(sandbox: Sandbox, model: type[Any], name: str | None
+def database_only_rule(sandbox: Sandbox, model: type[Any], name: str | None
                         ) -> Constraint | None:
     """The constraint called ``name`` when only the live catalogue of the schema under test
     declares it (neither the model nor its metadata), else None."""

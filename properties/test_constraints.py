@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from schemafuzz.findings import UNGUARDED, Finding
 from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.live_rows import live_violations, valid_graphs
 from schemafuzz.outcomes import (
     VALUE_KINDS,
     Outcome,
@@ -43,7 +44,6 @@ from schemafuzz.strategies import (
     Layer,
     Violation,
     constraints,
-    graphs,
     violations,
 )
 from schemafuzz.subject import table_models
@@ -68,7 +68,8 @@ def test_valid_rows_are_stored_and_read_back_equal(
         schemafuzz_db: Sandbox, table_model: type[Any], catalogue: dict[str, list[Constraint]],
         schemafuzz_ledger: Ledger, schemafuzz_verdict: Verdict, data: st.DataObject) -> None:
     table = table_model.__table__
-    rows = data.draw(graphs([table_model], min_rows={table.name: 1}), label="rows")
+    rows = data.draw(valid_graphs(schemafuzz_db, [table_model], min_rows={table.name: 1}),
+                     label="rows")
     schemafuzz_verdict.check({type(instance).__table__.name for instance in rows})
     for instance in rows:
         row_table = type(instance).__table__
@@ -222,7 +223,8 @@ def test_violations_are_refused_with_their_sqlstate(
         schemafuzz_ledger: Ledger, schemafuzz_tallies: Tallies, schemafuzz_verdict: Verdict,
         data: st.DataObject) -> None:
     constraint = violable.constraint
-    violation = data.draw(violations(violable.model, constraint=constraint), label="violation")
+    violation = data.draw(live_violations(schemafuzz_db, violable.model, constraint),
+                          label="violation")
     fk_tally = schemafuzz_tallies["SC-002"] if constraint.kind == Kind.FOREIGN_KEY else None
     insert_setup(schemafuzz_verdict, schemafuzz_db, violable.model, violation)
     _refused_with_its_sqlstate(schemafuzz_db, violation, schemafuzz_ledger, schemafuzz_verdict,
@@ -336,7 +338,7 @@ def test_unvalidated_table_instances_are_refused_on_flush(
     schemafuzz_verdict.check_cause(_stored_violation(constraint))
     # Over-long values whose excess is only spaces are truncated by varchar(n), not refused:
     # strategies marks them model-only (sqlstate None); they are not for this probe.
-    violation = data.draw(violations(violable.model, constraint=constraint).filter(
+    violation = data.draw(live_violations(schemafuzz_db, violable.model, constraint).filter(
         lambda v: v.sqlstate is not None), label="violation")
     insert_setup(schemafuzz_verdict, schemafuzz_db, violable.model, violation)
     mapper = sa.inspect(violable.model)

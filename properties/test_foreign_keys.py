@@ -24,9 +24,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from schemafuzz.findings import ADVICE, DRIFT, Finding
 from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.live_rows import valid_graphs
 from schemafuzz.outcomes import Tallies, Tally, attempt, insert_instance, refused_valid_row
 from schemafuzz.report import Ledger
-from schemafuzz.strategies import graphs
 from schemafuzz.targets import ForeignKeyTarget
 
 pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedConstraintWarning")
@@ -158,8 +158,8 @@ def test_orm_and_sql_deletes_agree_with_the_declared_on_delete(
         data: st.DataObject) -> None:
     child_table: sa.Table = fk_target.child.__table__
     parent_table: sa.Table = fk_target.parent.__table__
-    rows = data.draw(graphs([fk_target.child], min_rows={child_table.name: 1,
-                                                        parent_table.name: 1}), label="rows")
+    rows = data.draw(valid_graphs(schemafuzz_db, [fk_target.child], min_rows={
+        child_table.name: 1, parent_table.name: 1}), label="rows")
     children: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []  # (child pk, its FK values)
     schemafuzz_verdict.check({type(instance).__table__.name for instance in rows})
     for instance in rows:

@@ -53,6 +53,7 @@ from schemafuzz.migrations import (
 from schemafuzz.migrations.diff import Difference
 from schemafuzz.report import Ledger
 from schemafuzz.report.criteria import measuring
+from schemafuzz.schema_differences import record_differences
 from schemafuzz.strategies import LiveSchema, read_live_schema
 from schemafuzz.subject import under_test_of
 
@@ -242,6 +243,7 @@ def test_schema_equals_models(
         finally:
             scratch.dispose()
             schemafuzz_server.drop_database(scratch.url)
+        record_differences(schemafuzz_ledger, differences)
         error = SchemaMismatchError(differences, culprits)
         schemafuzz_ledger.measure("SC-001", passed=False, measured_by=request.node.nodeid,
                                 figure=f"{len(differences)} differences: {str(error)[:600]}")

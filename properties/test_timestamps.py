@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from schemafuzz.findings import Finding
 from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox, sqlstate_of
+from schemafuzz.live_rows import valid_graphs
 from schemafuzz.outcomes import (
     Tallies,
     Tally,
@@ -87,10 +88,9 @@ def _parents_for(schemafuzz_db: Sandbox, model: type[Any], data: st.DataObject,
                  verdict: Verdict) -> dict[str | tuple[str, ...], list[Any]]:
     """Existing parent keys for each FK column of ``model``, made with valid rows; skips
     when a root cause blocks one of the tables, and reports a refused parent as one."""
-    from schemafuzz.strategies import graphs
-
     table: sa.Table = model.__table__
-    rows = data.draw(graphs([model], min_rows={table.name: 1}, max_rows=1), label="parents")
+    rows = data.draw(valid_graphs(schemafuzz_db, [model], min_rows={table.name: 1}, max_rows=1),
+                     label="parents")
     verdict.check({type(instance).__table__.name for instance in rows})
     parents: dict[str | tuple[str, ...], list[Any]] = {}
     for instance in rows:

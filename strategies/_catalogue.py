@@ -351,10 +351,10 @@ def _enum_constraint(spec: TableSpec, cs: ColumnSpec, col: sa.Column[Any], lc: A
     if lc is not None and lc.enum_labels is not None:
         layers.add(D)
         if tuple(lc.enum_labels) != es.labels:
+            # The labels drawn stay the metadata's: they are what SQLAlchemy sends, so a label
+            # the database lacks is refused where a valid row carries it (drift), and labels
+            # that do not meet at all (values stored, names sent) leave something to draw.
             note = f"live labels {lc.enum_labels} differ from metadata {es.labels}"
-            keep = [i for i, label in enumerate(es.labels) if label in lc.enum_labels]
-            es = EnumSpec(tuple(es.labels[i] for i in keep), tuple(es.python_values[i]
-                          for i in keep), es.names, es.native, es.type_name)
     cs.enum = es
     if isinstance(model_enum, type) and issubclass(model_enum, enum.Enum) and es.names == ():
         stores = "names" if tuple(m.name for m in model_enum) == es.labels else "values"

@@ -40,6 +40,7 @@ from schemafuzz.outcomes import (
     attempt,
     column_key,
     column_named_by,
+    database_only_rule,
     declare_catalogue,
     insert_statement,
     layers_of,
@@ -208,12 +209,18 @@ class GenericMachine(SandboxMachine):
     def _refusal_finding(self, table: sa.Table, outcome: Outcome, record: Row, what: str
                          ) -> Finding:
         column = column_named_by(table, outcome, record)
+        layers = ["model", "database"]
         fk = self._fk_named(outcome.constraint_name)
+        model = self.models.get(str(table.name))
+        database_only = (database_only_rule(self.db, model, outcome.constraint_name)
+                         if fk is None and model is not None else None)
         if fk is not None:
             column = ",".join(fk.columns)
+        elif database_only is not None:  # named as the database-only property names it
+            column, layers = ",".join(database_only.columns), ["database"]
         return Finding(str(table.name), column,
                        outcome.constraint_name or f"SQLSTATE {outcome.sqlstate}",
-                       ["model", "database"], what, record.get(column, _short_row(record)))
+                       layers, what, record.get(column, _short_row(record)))
 
     # ------------------------------------------------------------------ create
     def create(self, model: type[Any], via: str, data: st.DataObject,

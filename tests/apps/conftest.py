@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,8 @@ def run_properties(tmp_path: Path, schemafuzz_server: Any, app: str, ini: str | 
            if accept and app in ACCEPTED_UNGUARDED else []), *args],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
+
+
+def failed_tests(result: subprocess.CompletedProcess[str]) -> set[str]:
+    """The failed tests of a child run, as ``test_name[param]``."""
+    return set(re.findall(r"^FAILED \S*?::(.+?)(?: - .*)?$", result.stdout, re.MULTILINE))

@@ -16,18 +16,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .conftest import APPS, run_properties
+from .conftest import APPS, failed_tests, run_properties
 
 TODO_DRIFTED = f"sql:{APPS / 'todo' / 'drifted.sql'}"
 
 
 def _output(result: Any) -> str:
     return str(result.stdout + result.stderr)
-
-
-def _failed(result: Any) -> set[str]:
-    """The failed tests of a child run, as ``test_name[param]``."""
-    return set(re.findall(r"^FAILED \S*?::(.+?)(?: - .*)?$", result.stdout, re.MULTILINE))
 
 
 def _assert_no_suite_error(output: str) -> None:
@@ -62,7 +57,7 @@ def test_todo_production_dump_drifts_are_each_found_once(tmp_path: Path,
                             "--schemafuzz-schema", TODO_DRIFTED)
     output = _output(result)
     assert result.returncode == 1, output[-4000:]
-    assert _failed(result) == {
+    assert failed_tests(result) == {
         # The enum holds the values while SQLAlchemy sends the names: no task can be stored,
         # the root cause of every test needing a task row (reported once).
         "test_valid_rows_are_stored_and_read_back_equal[task]",
@@ -103,7 +98,7 @@ def test_fullstack_app_reports_only_the_varchar_limit_old_data_cannot_hold(
     assert result.returncode == 1, output[-4000:]
     # Rows valid at the first revision (unbounded varchar) cannot be held by the second's
     # varchar(255): the true finding. Every other property passes, keys moved to uuid included.
-    assert _failed(result) == {"test_data_preservation[fs_0001]"}, \
+    assert failed_tests(result) == {"test_data_preservation[fs_0001]"}, \
         output[-6000:]
     assert "upgrade of revision fs_0002" in output
     assert "value too long for type character varying(255)" in output
@@ -123,7 +118,7 @@ def test_fullstack_rule_only_pydantic_enforces_is_unguarded_unless_accepted(
                              *selection, target="test_constraints.py", accept=False)
     output = _output(refused)
     assert refused.returncode == 1, output[-4000:]
-    assert _failed(refused) == {
+    assert failed_tests(refused) == {
         "test_violations_are_refused_with_their_sqlstate"
         "[item.title:Field(min_length=1)]"}, output[-4000:]
     assert ("UNGUARDED item.title [Field(min_length=1); declared by model]: only the model "
@@ -146,7 +141,7 @@ def test_an_exception_of_the_apps_own_code_is_one_finding_per_column(
                             "--schemafuzz-schema", "metadata")
     output = _output(result)
     assert result.returncode == 1, output[-4000:]
-    assert _failed(result) == {"test_valid_rows_are_stored_and_read_back_equal[event]"}, \
+    assert failed_tests(result) == {"test_valid_rows_are_stored_and_read_back_equal[event]"}, \
         output[-4000:]
     assert ("FINDING event.happened_at [app code; declared by model]: the app's code or "
             "SQLModel/SQLAlchemy refused a generated row before it reached PostgreSQL: "
@@ -163,7 +158,7 @@ def test_the_origin_apps_enum_by_name_is_advice_and_its_nullable_role_unguarded(
                             "--schemafuzz-schema", "metadata")
     output = _output(result)
     assert result.returncode == 1, output[-4000:]
-    assert _failed(result) == {
+    assert failed_tests(result) == {
         "test_violations_are_refused_with_their_sqlstate[message.role:NOT NULL]"}, output[-4000:]
     assert ("UNGUARDED message.role [NOT NULL; declared by model]: only the model refuses this "
             "value: PostgreSQL stored it") in output

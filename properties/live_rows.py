@@ -1,0 +1,74 @@
+"""Strategies over the schema under test: the constraints of the models, their metadata and
+the live catalogue of the database the sandbox is connected to, so a rule only the database
+declares (a CHECK a migration added, a NOT NULL or a unique constraint only in SQL) is kept by
+every row a property draws as valid, and is reported once, by the database-only property.
+
+The strategies read the catalogue when built; they are built on a test's first example and kept
+while its sandbox lives, because their CHECK filter runs on the sandbox's connection.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
+
+from schemafuzz.harness import Sandbox
+from schemafuzz.strategies import Constraint, Violation, constraints, graphs, violations
+
+__all__ = ["live_violations", "valid_graphs"]
+
+_BUILT: weakref.WeakKeyDictionary[Sandbox, dict[Hashable, st.SearchStrategy[Any]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def valid_graphs(sandbox: Sandbox, models: Iterable[type[Any]], *,
+                 min_rows: Mapping[str, int], max_rows: int = 4
+                 ) -> st.SearchStrategy[list[Any]]:
+    """Return ``graphs(models, min_rows=..., max_rows=..., connection=sandbox.connection)``,
+    built once per sandbox: FK-consistent unsaved instances keeping every rule of the three
+    layers. Raises what ``graphs()`` raises (``UnsupportedColumnError``, an FK cycle)."""
+    models = tuple(models)
+    key = ("graphs", models, tuple(sorted(min_rows.items())), max_rows)
+    built = _BUILT.setdefault(sandbox, {})
+    if key not in built:
+        built[key] = graphs(models, min_rows=dict(min_rows), max_rows=max_rows,
+                            connection=sandbox.connection)
+    return built[key]
+
+
+def live_violations(sandbox: Sandbox, model: type[Any], constraint: Constraint
+                    ) -> st.SearchStrategy[Violation]:
+    """Return the violations of ``constraint`` (one of ``constraints(model)``, read without
+    the database) that keep every other rule of the three layers, built once per sandbox.
+
+    The same rule in the live catalogue carries the database among its layers, so it is
+    found by table, columns, kind and name. Where the schema under test leaves no value that
+    breaks it alone (a tighter rule only the database declares shadows it; that rule is the
+    database-only property's), the test is skipped saying so. Raises ValueError as
+    ``violations()`` does when the models cannot break ``constraint`` alone."""
+    key = ("violations", model, constraint)
+    built = _BUILT.setdefault(sandbox, {})
+    if key not in built:
+        built[key] = _live_or_model_violations(sandbox, model, constraint)
+    return built[key]
+
+
+def _live_or_model_violations(sandbox: Sandbox, model: type[Any], constraint: Constraint
+                              ) -> st.SearchStrategy[Violation]:
+    identity = (constraint.table, constraint.columns, constraint.kind, constraint.rule)
+    live = [c for c in constraints(model, sandbox.connection)
+            if (c.table, c.columns, c.kind, c.rule) == identity]
+    if len(live) != 1 or not live[0].generated:
+        return violations(model, constraint=constraint)  # the models' own, as collected
+    try:
+        return violations(model, connection=sandbox.connection, constraint=live[0])
+    except ValueError:
+        # Drawn from the models alone, its setup rows would break the tighter rule and be
+        # reported as refused valid rows: the same disagreement a second time.
+        pytest.skip(f"{constraint.table}.{','.join(constraint.columns)} {constraint.rule}: no "
+                    "value breaks it alone in the schema under test (a tighter rule there "
+                    "refuses every value that would, or the database generates the column)")
