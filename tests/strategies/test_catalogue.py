@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import pytest
 import sqlalchemy as sa
 from hypothesis import given
@@ -112,5 +114,47 @@ def test_unrecognised_check_is_filtered_by_the_database(schemafuzz_fresh_db_url)
                 assert row.code != "a"
 
             check()
+    finally:
+        engine.dispose()
+
+
+class _Level(SQLModel, registry=registry()):
+    pass
+
+
+class Rank(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+class Ranked(_Level, table=True):
+    __tablename__ = "sf_ranked"
+    id: int | None = Field(default=None, primary_key=True)
+    rank: Rank = Field(sa_type=sa.Enum(Rank, name="sf_rank"))
+
+
+@pytest.mark.parametrize("live_labels", [("LOW",), ("low", "high")])
+def test_live_enum_labels_do_not_narrow_what_is_drawn(schemafuzz_fresh_db_url, live_labels):
+    """SQLAlchemy sends the members' names; a database type that lacks one (a dropped label)
+    or spells them all differently (the values) must still get every name, so the drift is
+    refused where a valid row carries it, not hidden by drawing only what the database has."""
+    engine = sa.create_engine(schemafuzz_fresh_db_url)
+    try:
+        with engine.begin() as connection:
+            labels = ", ".join(f"'{label}'" for label in live_labels)
+            connection.execute(sa.text(f"CREATE TYPE sf_rank AS ENUM ({labels})"))
+            _Level.metadata.create_all(connection)  # the type exists: only the table is made
+        with engine.connect() as connection:
+            [rule] = [c for c in S.constraints(Ranked, connection) if c.kind == Kind.ENUM]
+            assert Layer.DATABASE in rule.layers and "differ from metadata" in rule.note
+            drawn: set[Rank] = set()
+
+            @examples(40)
+            @given(S.valid(Ranked, connection=connection))
+            def draw(row: Ranked) -> None:
+                drawn.add(row.rank)
+
+            draw()
+        assert drawn == {Rank.LOW, Rank.HIGH}
     finally:
         engine.dispose()
