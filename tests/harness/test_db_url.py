@@ -71,7 +71,7 @@ def test_sigint_mid_run_drops_the_suite_database(
         tmp_path: Path, isolated_server: DatabaseFactory, user_database: URL) -> None:
     before_dump = pg_dump(user_database)
     before_dbs = suite_databases(isolated_server.admin_url)
-    env = child_project(tmp_path, SLEEPS)
+    env = {**child_project(tmp_path, SLEEPS), "PYTHONFAULTHANDLER": "1"}
     child = subprocess.Popen(
         [sys.executable, "-m", "pytest", "test_child.py", "-q", "-p", "no:cacheprovider",
          "--schemafuzz-db-url", admin_text(user_database), "--schemafuzz-schema", "metadata"],
@@ -84,7 +84,12 @@ def test_sigint_mid_run_drops_the_suite_database(
     during = suite_databases(isolated_server.admin_url) - before_dbs
     assert len(during) == 1, during  # the child's schema database exists while it runs
     child.send_signal(signal.SIGINT)
-    output, _ = child.communicate(timeout=60)
+    try:
+        output, _ = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # seen once on a loaded CI machine: say where it hung
+        child.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+        output, _ = child.communicate(timeout=30)
+        raise AssertionError(f"the child did not end within 60 s of SIGINT:\n{output}") from None
     assert child.returncode == 2, output  # pytest's "interrupted"
     assert suite_databases(isolated_server.admin_url) == before_dbs, output
     assert pg_dump(user_database) == before_dump
