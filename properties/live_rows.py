@@ -17,9 +17,9 @@ import pytest
 from hypothesis import strategies as st
 
 from schemafuzz.harness import Sandbox
-from schemafuzz.strategies import Constraint, Violation, constraints, graphs, violations
+from schemafuzz.strategies import Constraint, Violation, constraints, graphs, valid, violations
 
-__all__ = ["live_violations", "valid_graphs"]
+__all__ = ["live_violations", "valid_graphs", "valid_instances"]
 
 _BUILT: weakref.WeakKeyDictionary[Sandbox, dict[Hashable, st.SearchStrategy[Any]]] = (
     weakref.WeakKeyDictionary())
@@ -37,6 +37,17 @@ def valid_graphs(sandbox: Sandbox, models: Iterable[type[Any]], *,
     if key not in built:
         built[key] = graphs(models, min_rows=dict(min_rows), max_rows=max_rows,
                             connection=sandbox.connection)
+    return built[key]
+
+
+def valid_instances(sandbox: Sandbox, model: type[Any]) -> st.SearchStrategy[Any]:
+    """Return ``valid(model, connection=sandbox.connection)``, built once per sandbox: unsaved
+    instances keeping every rule of the three layers, FK columns NULL where allowed, else a
+    placeholder the caller replaces with a parent's key. Raises what ``valid()`` raises."""
+    key = ("valid", model)
+    built = _BUILT.setdefault(sandbox, {})
+    if key not in built:
+        built[key] = valid(model, connection=sandbox.connection)
     return built[key]
 
 

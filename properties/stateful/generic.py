@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import keyword
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from hypothesis.stateful import Bundle, consumes, initialize, invariant, multipl
 
 from schemafuzz.findings import Finding, describe_value, same_stored_value
 from schemafuzz.harness import diagnostics_of
+from schemafuzz.live_rows import valid_graphs, valid_instances
 from schemafuzz.outcomes import (
     Outcome,
     attempt,
@@ -49,9 +50,7 @@ from schemafuzz.outcomes import (
 from schemafuzz.strategies import (
     Constraint,
     Violation,
-    graphs,
     model_rejection,
-    valid,
     violations,
 )
 from schemafuzz.targets import (
@@ -89,6 +88,17 @@ class Shown:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.text)
+
+
+def _linked(instance: Any, parent_keys: Mapping[str | tuple[str, ...], list[Any]]) -> Any:
+    """``instance`` with its FK columns set to the parent keys given (one per FK), returned."""
+    attribute = {prop.columns[0].name: prop.key for prop in sa.inspect(type(instance)).column_attrs}
+    for columns, [value] in parent_keys.items():
+        names = (columns,) if isinstance(columns, str) else columns
+        values = (value,) if isinstance(columns, str) else value
+        for column, part in zip(names, values, strict=True):
+            setattr(instance, attribute[column], part)
+    return instance
 
 
 def _describe_row(instance: Any) -> str:
@@ -238,8 +248,10 @@ class GenericMachine(SandboxMachine):
             values = self.state.referenced_values(fk, self._row_of(ref))
             parent_keys[fk.columns[0] if len(fk.columns) == 1 else fk.columns] = [
                 values[0] if len(values) == 1 else values]
-        instance = data.draw(_concise(valid(model, parents=parent_keys)),
-                             label=f"{name} row").value
+        # Drawn from the schema under test (built once per sandbox), then linked to the
+        # parents chosen above: the row keeps the rules only the database declares too.
+        linked = valid_instances(self.db, model).map(lambda row: _linked(row, parent_keys))
+        instance = data.draw(_concise(linked), label=f"{name} row").value
         self._maybe_repeat_unique(model, instance, data)
         ref = self._insert(instance, via)
         return multiple() if ref is None else ref
@@ -250,8 +262,9 @@ class GenericMachine(SandboxMachine):
         least one row of each child table; return the first ``model`` row stored (deleting it
         exercises every ON DELETE action at once)."""
         name = str(model.__table__.name)
-        rows = data.draw(_concise(graphs(children or [model], min_rows={name: 1, **{
-            str(c.__table__.name): 1 for c in children}}, max_rows=1 if not children else 2)),
+        rows = data.draw(_concise(valid_graphs(self.db, children or [model], min_rows={
+            name: 1, **{str(c.__table__.name): 1 for c in children}},
+            max_rows=1 if not children else 2)),
             label=f"{name} family" if children else f"{name} row and its ancestors").value
         refs = [self._insert(instance, via) for instance in rows]
         mine = [ref for ref in refs if ref is not None and ref.table == name]
@@ -372,7 +385,8 @@ class GenericMachine(SandboxMachine):
         table: sa.Table = model.__table__
         name = str(table.name)
         columns = _updatable(table, self.fks)
-        fresh = record_of(data.draw(_concise(valid(model)), label=f"{name} values").value)
+        fresh = record_of(data.draw(_concise(valid_instances(self.db, model)),
+                                    label=f"{name} values").value)
         chosen = data.draw(st.lists(st.sampled_from(columns), min_size=1, max_size=3,
                                     unique=True), label="columns set")
         values = {c: fresh[c] for c in chosen if c in fresh}
