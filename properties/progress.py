@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 import threading
 import time
@@ -337,6 +338,11 @@ class _Progress:
 
     def _watch(self) -> None:
         # A long test reports nothing for minutes: print from here when no report did.
+        # Ctrl-C must reach the main thread: a SIGINT the kernel hands to this thread only
+        # sets Python's flag, and a main thread asleep or waiting on PostgreSQL would not see
+        # it until that call returned (seen: a run that ignored SIGINT for a whole minute).
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         while not self._stop.wait(1.0):
             if time.time() - self.last_print >= self.interval:
                 self._print()

@@ -166,3 +166,24 @@ def test_progress_line_while_a_long_property_runs(tmp_path: Path, workers: list[
     cases = _properties(tmp_path)
     assert cases["test_long"]["schemafuzz_examples"] == "250"
     assert cases["runTest"]["schemafuzz_examples"] == "7"
+
+
+READS_THE_PROGRESS_THREADS_MASK = """
+import signal, threading
+from pathlib import Path
+
+def test_mask():
+    [watcher] = [t for t in threading.enumerate() if t.name == "schemafuzz-progress"]
+    status = Path(f"/proc/self/task/{watcher.native_id}/status").read_text()
+    blocked = int(next(line for line in status.splitlines()
+                       if line.startswith("SigBlk:")).split()[1], 16)
+    assert blocked & (1 << (signal.SIGINT - 1)), status
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads Linux's /proc")
+def test_the_progress_thread_leaves_ctrl_c_to_the_main_thread(tmp_path: Path) -> None:
+    """A SIGINT the kernel gave the progress thread would wait for the main thread's current
+    call to return (a one-minute hang was seen): the thread blocks it."""
+    result, _ = _run(tmp_path, READS_THE_PROGRESS_THREADS_MASK, SCHEMAFUZZ_PROGRESS_SECONDS="1")
+    assert result.returncode == 0, result.stdout + result.stderr
