@@ -76,6 +76,10 @@ def test_sigint_mid_run_drops_the_suite_database(
         [sys.executable, "-m", "pytest", "test_child.py", "-q", "-p", "no:cacheprovider",
          "--schemafuzz-db-url", admin_text(user_database), "--schemafuzz-schema", "metadata"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        # A run started in the background by a shell without job control inherits SIGINT
+        # ignored (POSIX), and so would the child: give it the disposition Ctrl-C finds in a
+        # terminal. (CI runs launched with `... &` hung here for 60 s.)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not (tmp_path / "started").exists() and time.monotonic() < deadline:
