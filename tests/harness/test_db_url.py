@@ -163,7 +163,10 @@ def test_failing_sql_schema_file_shows_the_statement(
 
 
 def test_stale_sweep_drops_only_marked_databases_of_dead_runs(
-        schemafuzz_server: DatabaseFactory) -> None:
+        isolated_server: DatabaseFactory) -> None:
+    # On a server of its own under xdist: a child run the other worker starts sweeps stale
+    # databases of the shared server at start-up, and once dropped "schemafuzz_deadrun" first.
+    schemafuzz_server = isolated_server
     admin = sa.create_engine(schemafuzz_server.admin_url, isolation_level="AUTOCOMMIT",
                              poolclass=sa.pool.NullPool)
     dead = {"host": socket.gethostname(), "pid": 2**22 + 17, "created": int(time.time())}
