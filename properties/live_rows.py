@@ -10,7 +10,7 @@ while its sandbox lives, because their CHECK filter runs on the sandbox's connec
 from __future__ import annotations
 
 import weakref
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 import pytest
@@ -25,6 +25,15 @@ _BUILT: weakref.WeakKeyDictionary[Sandbox, dict[Hashable, st.SearchStrategy[Any]
     weakref.WeakKeyDictionary())
 
 
+def _once(sandbox: Sandbox, key: Hashable, build: Callable[[], st.SearchStrategy[Any]]
+          ) -> st.SearchStrategy[Any]:
+    """The strategy ``build()`` returns, built on the first call per sandbox and ``key``."""
+    built = _BUILT.setdefault(sandbox, {})
+    if key not in built:
+        built[key] = build()
+    return built[key]
+
+
 def valid_graphs(sandbox: Sandbox, models: Iterable[type[Any]], *,
                  min_rows: Mapping[str, int], max_rows: int = 4
                  ) -> st.SearchStrategy[list[Any]]:
@@ -32,23 +41,17 @@ def valid_graphs(sandbox: Sandbox, models: Iterable[type[Any]], *,
     built once per sandbox: FK-consistent unsaved instances keeping every rule of the three
     layers. Raises what ``graphs()`` raises (``UnsupportedColumnError``, an FK cycle)."""
     models = tuple(models)
-    key = ("graphs", models, tuple(sorted(min_rows.items())), max_rows)
-    built = _BUILT.setdefault(sandbox, {})
-    if key not in built:
-        built[key] = graphs(models, min_rows=dict(min_rows), max_rows=max_rows,
-                            connection=sandbox.connection)
-    return built[key]
+    return _once(sandbox, ("graphs", models, tuple(sorted(min_rows.items())), max_rows),
+                 lambda: graphs(models, min_rows=dict(min_rows), max_rows=max_rows,
+                                connection=sandbox.connection))
 
 
 def valid_instances(sandbox: Sandbox, model: type[Any]) -> st.SearchStrategy[Any]:
     """Return ``valid(model, connection=sandbox.connection)``, built once per sandbox: unsaved
     instances keeping every rule of the three layers, FK columns NULL where allowed, else a
     placeholder the caller replaces with a parent's key. Raises what ``valid()`` raises."""
-    key = ("valid", model)
-    built = _BUILT.setdefault(sandbox, {})
-    if key not in built:
-        built[key] = valid(model, connection=sandbox.connection)
-    return built[key]
+    return _once(sandbox, ("valid", model),
+                 lambda: valid(model, connection=sandbox.connection))
 
 
 def live_violations(sandbox: Sandbox, model: type[Any], constraint: Constraint
@@ -61,11 +64,8 @@ def live_violations(sandbox: Sandbox, model: type[Any], constraint: Constraint
     breaks it alone (a tighter rule only the database declares shadows it; that rule is the
     database-only property's), the test is skipped saying so. Raises ValueError as
     ``violations()`` does when the models cannot break ``constraint`` alone."""
-    key = ("violations", model, constraint)
-    built = _BUILT.setdefault(sandbox, {})
-    if key not in built:
-        built[key] = _live_or_model_violations(sandbox, model, constraint)
-    return built[key]
+    return _once(sandbox, ("violations", model, constraint),
+                 lambda: _live_or_model_violations(sandbox, model, constraint))
 
 
 def _live_or_model_violations(sandbox: Sandbox, model: type[Any], constraint: Constraint

@@ -92,7 +92,7 @@ class Shown:
 
 def _linked(instance: Any, parent_keys: Mapping[str | tuple[str, ...], list[Any]]) -> Any:
     """``instance`` with its FK columns set to the parent keys given (one per FK), returned."""
-    attribute = {prop.columns[0].name: prop.key for prop in sa.inspect(type(instance)).column_attrs}
+    attribute = _attr_keys(type(instance))
     for columns, [value] in parent_keys.items():
         names = (columns,) if isinstance(columns, str) else columns
         values = (value,) if isinstance(columns, str) else value
