@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,8 +92,22 @@ def pytest_arguments(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the properties; return the exit status described in the module docstring."""
-    code = pytest.main(pytest_arguments(sys.argv[1:] if argv is None else argv))
+    """Run the properties; return the exit status described in the module docstring. Raises
+    SystemExit(2) for arguments it does not know, before anything runs."""
+    words = pytest_arguments(sys.argv[1:] if argv is None else argv)
+    # pytest runs in a child interpreter, not through pytest.main() here: this process has
+    # imported Hypothesis and pytest-alembic already (the options above come from the
+    # package), and pytest then cannot rewrite the asserts of those plugins (one
+    # PytestAssertRewriteWarning each in the user's output).
+    child = subprocess.Popen([sys.executable, "-m", "pytest", *words])
+    while True:
+        try:
+            code = child.wait()
+            break
+        except KeyboardInterrupt:
+            # Ctrl-C reached the child too (same process group): it drops its databases and
+            # exits; its exit status is the verdict.
+            continue
     if code == pytest.ExitCode.OK:
         return _HOLDS
     if code == pytest.ExitCode.TESTS_FAILED:

@@ -16,6 +16,7 @@ __all__ = [
     "UNGUARDED",
     "AppCodeError",
     "Finding",
+    "FindingError",
     "describe_value",
     "same_stored_value",
 ]
@@ -83,3 +84,10 @@ class AppCodeError(Exception):
     def __init__(self, table: str, column: str, message: str) -> None:
         super().__init__(f"{table}.{column}: {message}")
         self.table, self.column, self.message = table, column, message
+
+
+class FindingError(AssertionError):
+    """An assertion whose message is the whole finding (a migration step that fails, a schema
+    that differs from the models, rows a revision loses): its test's report is the message and
+    the test's line, not a traceback through Alembic and SQLAlchemy (``--full-trace`` keeps
+    the traceback)."""

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
-from .findings import ADVICE, DRIFT, UNGUARDED, Finding
+from .findings import ADVICE, DRIFT, UNGUARDED, Finding, FindingError
 from .report import Ledger
 
 __all__ = ["RootCauses", "cannot_generate", "conclude", "finding_cause", "rule_keys"]
@@ -192,8 +193,42 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         from .strategies import generation_obstacles
 
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0,
+        report.longrepr = (*_test_line(item),
                            f"Skipped: {cannot_generate(generation_obstacles(), error)}")
+    elif (report.skipped and isinstance(report.longrepr, tuple)
+          and _raised_in_package(report.longrepr[0], item)):
+        # A skip our machinery raised ("blocked by FINDING ...", "no value breaks it alone")
+        # is located at the test it skipped, not at the helper's line, as pytest does for
+        # skip marks.
+        report.longrepr = (*_test_line(item), report.longrepr[2])
     elif error is not None and (grouped := _grouped_findings(error)) is not None:
         report.longrepr = grouped
+    elif (isinstance(error, FindingError) and report.failed
+          and not item.config.getoption("fulltrace", False)):
+        report.longrepr = f"{error}\n({_raised_at(item, call)})"
     return report
+
+
+def _test_line(item: pytest.Item) -> tuple[str, int]:
+    """The test's file and its 1-based line, where pytest reports a skip mark."""
+    path, line = item.reportinfo()[:2]
+    return str(path), (line or 0) + 1
+
+
+def _raised_in_package(path: str, item: pytest.Item) -> bool:
+    """True when a skip raised at ``path`` came from a module of this package other than the
+    test's own file."""
+    from .collection import inside_package
+
+    return Path(path).resolve() != Path(item.path).resolve() and inside_package(Path(path))
+
+
+def _raised_at(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
+    """``path:line`` of the test function's line that raised, for a report without a
+    traceback (the test's own line when the exception passed through no frame of it)."""
+    assert call.excinfo is not None
+    test_file = str(item.path)
+    for entry in reversed(call.excinfo.traceback):
+        if str(entry.path) == test_file:
+            return f"{entry.path}:{entry.lineno + 1}"
+    return ":".join(map(str, _test_line(item)))

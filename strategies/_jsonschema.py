@@ -10,8 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisWarning
-from hypothesis_jsonschema import from_schema
-from hypothesis_jsonschema._from_schema import STRING_FORMATS
 
 from ._records import spec_of
 from ._types import ValueKind
@@ -93,6 +91,12 @@ def _property(prop: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[A
 
 
 def _leaf(prop: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[Any]:
+    # Imported here, not at the top: importing hypothesis-jsonschema reads Hypothesis'
+    # charmap from disk, and this module loads with the pytest plugin, where Hypothesis warns
+    # (HypothesisSideeffectWarning) about slow code during plugin initialization.
+    from hypothesis_jsonschema import from_schema
+    from hypothesis_jsonschema._from_schema import STRING_FORMATS
+
     formats = {k: v for k, v in EXTRA_FORMATS.items()
                if k not in STRING_FORMATS or k == "date-time"}
     sub = {k: v for k, v in prop.items() if k not in ("default", "title", "description")}

@@ -28,6 +28,7 @@ from pytest_alembic.tests import (
 )
 from sqlalchemy import MetaData
 
+from ..findings import FindingError
 from ..strategies import read_live_schema
 from .diff import Difference, diff_live_schemas
 from .runner import MigrationRunner, MultipleHeadsError
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 
-class DowngradeTraceError(AssertionError):
+class DowngradeTraceError(FindingError):
     """A revision's downgrade did not restore the schema it started from (or a re-upgrade
     built a different one); names the revision and each object left behind or lost."""
 

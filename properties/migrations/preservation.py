@@ -12,9 +12,10 @@ from sqlalchemy import Integer, MetaData, Table, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, IntegrityError
 
+from ..findings import FindingError
 from ..strategies import TableRows, boundary_graph, table_graphs
 from ..strategies._live_schema import IGNORED_TABLES
-from .runner import MigrationRunner
+from .runner import MigrationError, MigrationRunner
 
 __all__ = [
     "DataLossError",
@@ -50,7 +51,7 @@ class RowMismatch:
         )
 
 
-class DataLossError(AssertionError):
+class DataLossError(FindingError):
     """Generated rows changed or vanished; names the revision, stage, table, column and row."""
 
     def __init__(self, revision: str, mismatches: Sequence[RowMismatch], rows: int) -> None:
@@ -63,6 +64,26 @@ class DataLossError(AssertionError):
             f"row(s) not preserved by upgrade head / downgrade back to it (the stage names the "
             f"revision whose step lost them):\n  {shown}{more}"
         )
+
+
+class RowsRefusedError(MigrationError):
+    """A migration step refused the rows generated at an earlier revision (a CHECK, a NOT NULL
+    or a narrower type that existing data cannot hold): names the revision the rows were
+    generated at, the step that refused them, the constraint and the table's row count."""
+
+    def __init__(self, generated_at: str, refused: MigrationError,
+                 stored: Mapping[str, Sequence[Any]]) -> None:
+        diag = getattr(getattr(refused.error, "orig", None), "diag", None)
+        table = str(getattr(diag, "table_name", None))
+        rows = (f"{len(stored[table])} row(s) of {table}" if table in stored
+                else f"{sum(len(r) for r in stored.values())} row(s)")
+        self.revision, self.direction, self.error = (refused.revision, refused.direction,
+                                                     refused.error)
+        self.generated_at = generated_at
+        FindingError.__init__(
+            self, f"{rows} generated at revision {generated_at} cannot be migrated: {refused}; "
+            "the existing data cannot hold what the revision adds: convert the rows in the "
+            "revision before it adds the rule (an UPDATE), or relax the rule")
 
 
 class _Rejected(Exception):
@@ -242,8 +263,13 @@ def _round_trip(runner: MigrationRunner, revision: str, plan: TableRows
                     seen.add((m.table, m.column, m.key))
                     mismatches.append(m)
 
-        runner.upgrade("head", on_step=lambda rev: compare("upgrade", rev))
-        runner.downgrade(revision, on_step=lambda rev: compare("downgrade", rev))
+        try:
+            runner.upgrade("head", on_step=lambda rev: compare("upgrade", rev))
+            runner.downgrade(revision, on_step=lambda rev: compare("downgrade", rev))
+        except MigrationError as exc:
+            if isinstance(exc.error, IntegrityError | DataError):
+                raise RowsRefusedError(runner.describe(revision), exc, stored) from exc
+            raise
         return mismatches, rows
     finally:
         if runner.current() != revision:
@@ -299,7 +325,8 @@ def check_data_preservation(
     and again after ``downgrade`` to ``revision`` every row must still be there and equal in every
     column it had at ``revision``. Returns a :class:`PreservationReport`; raises
     :class:`DataLossError` naming revision, table, column and row on the first example that
-    loses data, and :class:`~.runner.MigrationError` if a migration step fails.
+    loses data, :class:`RowsRefusedError` if a migration step refuses the generated rows, and
+    :class:`~.runner.MigrationError` if a migration step fails otherwise.
     """
     source = source or strategies_source()
     label = runner.describe(revision)

@@ -34,26 +34,30 @@ from sqlalchemy.pool import NullPool
 
 from schemafuzz.harness import guard
 
+from ..findings import FindingError
 from .config import AlembicProjectError, env_py_of, one_line, project_config, versions_of
 from .environment import DEFAULT_ALEMBIC_ENV, AlembicEnv
 
 __all__ = ["MigrationError", "MigrationRunner", "MultipleHeadsError"]
 
 
-class MigrationError(AssertionError):
-    """A migration step failed; names the revision, the direction and the database error."""
+class MigrationError(FindingError):
+    """A migration step failed; names the revision, the direction and the database error
+    (with its SQLSTATE when PostgreSQL raised it)."""
 
     def __init__(self, revision: str, direction: str, error: BaseException) -> None:
         self.revision = revision
         self.direction = direction
         self.error = error
         first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        sqlstate = getattr(getattr(error, "orig", None), "pgcode", None)
+        code = f" (SQLSTATE {sqlstate})" if sqlstate else ""
         super().__init__(
-            f"{direction} of revision {revision} failed: {type(error).__name__}: {first}"
+            f"{direction} of revision {revision} failed: {type(error).__name__}: {first}{code}"
         )
 
 
-class MultipleHeadsError(AssertionError):
+class MultipleHeadsError(FindingError):
     """The history has more than one head; names every head and its down revision."""
 
     def __init__(self, heads: list[Script]) -> None:

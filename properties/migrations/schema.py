@@ -22,6 +22,7 @@ from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.pool import NullPool
 
+from ..findings import FindingError
 from ..strategies import read_live_schema
 from ..strategies._live_schema import IGNORED_TABLES
 from .diff import Difference, diff_live_schemas
@@ -29,7 +30,7 @@ from .diff import Difference, diff_live_schemas
 __all__ = ["SchemaMismatchError", "alembic_differences", "compare_schema", "create_models_schema"]
 
 
-class SchemaMismatchError(AssertionError):
+class SchemaMismatchError(FindingError):
     """The migrated schema differs from the models; lists each difference by table and column."""
 
     def __init__(

@@ -134,6 +134,10 @@ def test_the_command_reports_the_drift_with_exit_status_1(tmp_path: Path,
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FINDING notes.title [varchar(80)" in result.stdout
     assert "test_notes.py" not in result.stdout  # the command runs the properties only
+    # Nothing of ours in the user's warnings: no plugin imported before pytest could rewrite
+    # it, no Hypothesis storage read while the plugins load.
+    assert "PytestAssertRewriteWarning" not in result.stdout + result.stderr, result.stdout
+    assert "HypothesisSideeffectWarning" not in result.stdout + result.stderr, result.stdout
     helped = _run(user_python, project, "schemafuzz", "--help")
     assert helped.returncode == 0
     for option in ("--models", "--alembic-ini", "--alembic-env", "--schema", "--db-url",

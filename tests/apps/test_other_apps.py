@@ -134,6 +134,9 @@ def test_a_check_only_a_migration_adds_is_broken_and_reported_once_with_its_laye
         output[-4000:]
     assert "products.sku Field(min_length=1): no value breaks it alone in the schema under " \
         "test" in result.stdout, output[-4000:]
+    # That skip is located at the test it skips, not at the helper that raised it.
+    assert "test_constraints.py:" in result.stdout and "live_rows.py" not in result.stdout, \
+        output[-4000:]
     entries = json.loads((tmp_path / ".schemafuzz" / "coverage.json").read_text())
     [entry] = [e for e in entries if e["rule"] == "ck_products_sku_min_length"]
     assert (entry["table"], entry["column"], entry["kind"]) == ("products", "sku", "check")
@@ -144,3 +147,27 @@ def test_a_check_only_a_migration_adds_is_broken_and_reported_once_with_its_laye
         "validator, or drop it from the schema)"], entry
     # Serial keys' nextval defaults are not rules of their own.
     assert not [e for e in entries if e["kind"] == "server_default"], entries
+
+
+def test_rows_a_later_check_refuses_are_one_readable_finding_per_test(
+        tmp_path: Path, schemafuzz_server: Any) -> None:
+    """Rows valid at shop_0002 break shop_0003_sku's CHECK: the data-preservation property of
+    shop_0002 fails naming the rows' table, the CHECK, its SQLSTATE and the revision, and the
+    schema comparison names the CHECK; each failure is its message and the test's line, with
+    pytest's default traceback style, not a traceback through Alembic and SQLAlchemy."""
+    result = run_properties(tmp_path, schemafuzz_server, "shop", "alembic_db_rules.ini",
+                            "--schemafuzz-alembic-env", "project", "--tb=auto",
+                            target=MIGRATIONS)
+    output = _output(result)
+    assert result.returncode == 1, output[-4000:]
+    assert failed_tests(result) == {"test_schema_equals_models",
+                                    "test_data_preservation[shop_0002]"}, output[-4000:]
+    assert "of products generated at revision shop_0002" in result.stdout, output[-4000:]
+    assert ('upgrade of revision shop_0003_sku (products.sku of at least four characters'
+            in result.stdout), output[-4000:]
+    assert ('check constraint "ck_products_sku_min_length" of relation "products" is violated '
+            'by some row (SQLSTATE 23514)') in result.stdout, output[-4000:]
+    assert "CHECK constraint 'ck_products_sku_min_length' only in migrations" in result.stdout
+    assert "test_migrations.py:" in result.stdout, output[-4000:]
+    for noise in ("object at 0x", "site-packages", "Traceback", "def test_"):
+        assert noise not in result.stdout, (noise, output[-6000:])
