@@ -17,6 +17,7 @@ from .harness import guard
 from .report import Ledger, summary_lines, write_reports
 from .report.validation import validation_summary_lines, write_validation_report
 from .subject import under_test_of
+from .verdicts import rule_keys
 from .xdist_control import RUN_ID_KEY
 
 __all__: list[str] = []
@@ -29,15 +30,31 @@ def _parts_folder(config: pytest.Config) -> Path:
 
 
 def _unused_acceptances(config: pytest.Config, ledger: Ledger) -> list[str]:
-    """A line naming the accept_unguarded entries that accepted nothing in this run (a typo,
-    or a rule the database now enforces and the project can stop accepting)."""
-    used = {f"{e.table}.{e.column}" for e in ledger.entries.values() if e.accepted}
-    unused = sorted(entry for entry in under_test_of(config).configuration.accept_unguarded
-                    if entry.split(":", 1)[0] not in used)
-    if not unused:
-        return []
-    return [f"accept_unguarded: {', '.join(unused)} accepted nothing in this run (a typo, or a "
-            "rule the database enforces now)"]
+    """Lines naming the accept_unguarded entries that name no column of the models (a typo),
+    and those that accepted nothing although this run broke their column's rules (a typo in
+    the rule, or a rule the database now enforces, which the project can stop accepting); no
+    lines when every entry was used or not tried."""
+    under_test = under_test_of(config)
+    columns = {f"{table.name}.{column.name}" for table in under_test.metadata.tables.values()
+               for column in table.columns}
+    # An entry is used when it names a column and one of the keys of a rule accepted there.
+    used = {f"{e.table}.{e.column}{suffix}" for e in ledger.entries.values() if e.accepted
+            for suffix in ("", *(f":{key}" for key in rule_keys(e.kind, e.rule)))}
+    # Only columns this run broke with violating rows could have used an entry: a run of the
+    # migration properties alone, or -k on one table, says nothing about the others.
+    tried = {f"{e.table}.{e.column}" for e in ledger.entries.values() if e.violations}
+    entries = sorted(under_test.configuration.accept_unguarded)
+    unknown = [entry for entry in entries if entry.split(":", 1)[0] not in columns]
+    unused = [entry for entry in entries
+              if entry.split(":", 1)[0] in tried and entry not in used]
+    lines = []
+    if unknown:
+        lines.append(f"accept_unguarded: {', '.join(unknown)} names no column of the models "
+                     "(write table.column:rule)")
+    if unused:
+        lines.append(f"accept_unguarded: {', '.join(unused)} accepted nothing in this run (a "
+                     "typo in the rule, or a rule the database enforces now)")
+    return lines
 
 
 @pytest.hookimpl(trylast=True)
