@@ -39,6 +39,8 @@ _HELP = {
     "profile": "Hypothesis profile: dev (default), ci (default when CI is set) or nightly",
     "accept_unguarded": "rules only the models enforce that the project accepts, comma-"
                         "separated table.column:rule (accept_unguarded in [tool.schemafuzz])",
+    "shrink_seconds": "how long a stateful finding is shrunk (default 0.75 s per step of the "
+                      "profile; shrink_seconds in [tool.schemafuzz])",
 }
 
 

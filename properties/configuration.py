@@ -43,6 +43,7 @@ OPTIONS: dict[str, str] = {
     "db_url": "--schemafuzz-db-url",
     "profile": "--schemafuzz-profile",
     "accept_unguarded": "--schemafuzz-accept-unguarded",
+    "shrink_seconds": "--schemafuzz-shrink-seconds",
 }
 _KEYS = {"enabled", "db_url_env", "reference_backend", *OPTIONS}
 _TABLE = "[tool.schemafuzz]"
@@ -69,6 +70,7 @@ class Configuration:
     profile: str | None = None
     reference_backend: bool = False
     accept_unguarded: frozenset[str] = frozenset()  # "table.column:rule" entries
+    shrink_seconds: float | None = None  # per stateful finding; None: the profile's default
     from_options: frozenset[str] = frozenset()
     pyproject: Path | None = None
 
@@ -175,6 +177,7 @@ def read_configuration(pyproject: Path | None, options: dict[str, Any]) -> Confi
                  or _text(table, "profile", pyproject)),
         reference_backend=_flag(table, "reference_backend", pyproject),
         accept_unguarded=_accepted(table, pyproject, options.get("accept_unguarded")),
+        shrink_seconds=_seconds(table, pyproject, options.get("shrink_seconds")),
         from_options=frozenset(given),
         pyproject=pyproject,
     )
@@ -194,6 +197,24 @@ def _accepted(table: dict[str, Any], pyproject: Path | None, option: str | list[
     given = [option] if isinstance(option, str) else list(option or [])
     entries += [e for text in given for e in text.split(",") if e.strip()]
     return frozenset(e.strip() for e in entries)
+
+
+def _seconds(table: dict[str, Any], pyproject: Path | None, option: str | None
+             ) -> float | None:
+    """``shrink_seconds`` from the option, else the table; None when neither sets it. Raises
+    ConfigurationError for a value that is not a number of seconds >= 0."""
+    value: Any = option if option is not None else table.get("shrink_seconds")
+    if value is None:
+        return None
+    where = OPTIONS["shrink_seconds"] if option is not None else f"{pyproject}: shrink_seconds"
+    try:
+        seconds = float(value) if not isinstance(value, bool) else -1.0
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses NaN
+        raise ConfigurationError(f"{where} must be a number of seconds >= 0 (0: do not shrink "
+                                 f"stateful findings), not {value!r}")
+    return seconds
 
 
 def _schema_from_table(table: dict[str, Any], pyproject: Path | None, base: Path) -> str | None:

@@ -66,6 +66,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     default=None, action="append", metavar="TABLE.COLUMN:RULE,...",
                     help="rules only the model enforces that the project accepts, comma-"
                     "separated; repeatable (added to accept_unguarded in [tool.schemafuzz])")
+    group.addoption(OPTIONS["shrink_seconds"], dest="schemafuzz_shrink_seconds", default=None,
+                    metavar="SECONDS", help="how long a stateful finding is shrunk (default: "
+                    "0.75 s per step of the profile's stateful_step_count; shrink_seconds = ...)")
 
 
 def _options(config: pytest.Config) -> dict[str, Any]:

@@ -29,9 +29,11 @@ def test_generic_machine_keeps_the_database_equal_to_the_model(
 ) -> None:
     models = list(table_models(schemafuzz_models))
     schemafuzz_verdict.check(str(model.__table__.name) for model in models)
+    under_test = under_test_of(pytestconfig)
     context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies,
-                             reference_backend=under_test_of(pytestconfig).reference_backend,
-                             verdict=schemafuzz_verdict)
+                             reference_backend=under_test.reference_backend,
+                             verdict=schemafuzz_verdict,
+                             shrink_seconds=under_test.configuration.shrink_seconds)
     machine = generic_machine(context, models)
     run_machine(machine)
     print(context.summary())
@@ -44,7 +46,9 @@ def test_reference_domain_machine(pytestconfig: pytest.Config, schemafuzz_db: Sa
         pytest.skip("app-specific: users, tasks, conversations and messages of the reference "
                     "backend (reference_backend = true in [tool.schemafuzz])")
     schemafuzz_verdict.check(["users", "tasks", "conversations", "messages"])
-    context = MachineContext(schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies,
-                             reference_backend=True, verdict=schemafuzz_verdict)
+    context = MachineContext(
+        schemafuzz_db, schemafuzz_ledger, schemafuzz_tallies, reference_backend=True,
+        verdict=schemafuzz_verdict,
+        shrink_seconds=under_test_of(pytestconfig).configuration.shrink_seconds)
     run_machine(reference_machine(context))
     print(context.summary())

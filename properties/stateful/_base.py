@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-import hypothesis.internal.conjecture.engine as _engine
 import pytest
 import sqlalchemy as sa
 from hypothesis import event, settings
@@ -22,6 +21,7 @@ from schemafuzz.findings import Finding
 from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.outcomes import Tallies, Tally
 from schemafuzz.report import Ledger
+from schemafuzz.shrink_budget import ShrinkBudget, run_within_budget
 from schemafuzz.verdicts import finding_cause
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ class MachineContext:
     steps: Counter[str] = field(default_factory=Counter)
     reference_backend: bool = False  # its spec declares rules no schema object states
     verdict: Verdict | None = None  # the test's root causes: findings already reported
+    shrink_seconds: float | None = None  # a finding's shrinking budget; None: 0.75 s a step
+    shrink: ShrinkBudget | None = None  # the running machine's budget (set by run_machine)
 
     @property
     def cascades(self) -> Tally:
@@ -75,6 +77,8 @@ class SandboxMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        if self.context.shrink is not None:
+            self.context.shrink.check()  # before this run draws or touches the database
         self.db = self.context.db
         self._run = self.db.connection.begin_nested()
         self.db.recorder.start_example()
@@ -107,6 +111,8 @@ class SandboxMachine(RuleBasedStateMachine):
             self.context.verdict.check_cause(finding_cause(finding))
         if tally is not None:
             tally.ok = False
+        if self.context.shrink is not None:
+            self.context.shrink.failed(str(finding))
         ledger = self.context.ledger
         ledger.declare(finding.table, finding.column, finding.rule, kind, list(finding.layers))
         ledger.finding(finding.table, finding.column, finding.rule, finding.what)
@@ -119,41 +125,30 @@ class SandboxMachine(RuleBasedStateMachine):
         return [{c.name: row._mapping[c] for c in table.c} for row in result]
 
 
-@contextmanager
-def _shrink_budget(seconds: float) -> Iterator[None]:
-    # Hypothesis shrinks for up to five minutes; replaying a program of database steps costs
-    # ~0.1 s, and a full shrink of a 20-step run took all five (measured: ~2,000 replays).
-    # Hypothesis has no setting for it, so the engine's module constant is lowered for this
-    # run (and left alone if a future Hypothesis renames it). Shrinking stops early with a
-    # warning; the program printed is the shortest found so far; a re-run resumes from it.
-    old = getattr(_engine, "MAX_SHRINKING_SECONDS", None)
-    if old is None:
-        yield
-        return
-    _engine.MAX_SHRINKING_SECONDS = min(old, seconds)
-    try:
-        yield
-    finally:
-        _engine.MAX_SHRINKING_SECONDS = old
-
-
-def run_machine(machine: type[RuleBasedStateMachine]) -> None:
+def run_machine(machine: type[SandboxMachine]) -> None:
     """Run ``machine`` with the active profile's settings (``max_examples`` runs of up to
-    ``stateful_step_count`` steps), shrinking for at most 0.75 s per step of a run (15 s in
-    the dev profile, 75 s in nightly).
+    ``stateful_step_count`` steps), shrinking a finding for at most its context's
+    ``shrink_seconds`` (default 0.75 s per step of a run: 15 s in the dev profile, 75 s in
+    nightly; see :mod:`schemafuzz.shrink_budget`).
 
     A finding fails the test with its message followed by the shortest program of steps
-    Hypothesis printed (pytest hides exception notes of ``pytest.fail(pytrace=False)``).
+    Hypothesis printed (pytest hides exception notes of ``pytest.fail(pytrace=False)``), and a
+    line saying so when the budget stopped shrinking.
     """
     active = settings()
+    seconds = machine.context.shrink_seconds
+    budget = ShrinkBudget(0.75 * active.stateful_step_count if seconds is None else seconds)
+    machine.context.shrink = budget
     message: str | None = None
     try:
-        with _shrink_budget(0.75 * active.stateful_step_count):
-            run_state_machine_as_test(machine, settings=active)
+        run_within_budget(lambda chosen: run_state_machine_as_test(machine, settings=chosen),
+                          active, budget)
     except pytest.fail.Exception as error:
         notes = getattr(error, "__notes__", [])
         if not notes:
             raise
-        message = "\n".join([str(error), *notes])
+        message = "\n".join([str(error), *notes, *([budget.note()] if budget.stopped else [])])
+    finally:
+        machine.context.shrink = None
     if message is not None:
         pytest.fail(message, pytrace=False)

@@ -93,6 +93,12 @@ BAD = {
     "unknown key": (_MODELS + "modles = \"x\"\n", [], "unknown key 'modles'", "known keys"),
     "a bad value type": ('[tool.schemafuzz]\nmodels = 3\n', [], "models in [tool.schemafuzz]",
                          "non-empty string"),
+    "a negative shrink budget": (_MODELS, ["--schemafuzz-shrink-seconds", "-1"],
+                                 "--schemafuzz-shrink-seconds must be a number of seconds >= 0",
+                                 "not '-1'"),
+    "a shrink budget that is not a number": (_MODELS + 'shrink_seconds = "soon"\n', [],
+                                             "shrink_seconds must be a number of seconds",
+                                             "not 'soon'"),
 }
 
 

@@ -1,6 +1,8 @@
 """The stateful machines catch broken schemas: run in a child ``pytest`` against the reference
 dump with one ALTER appended, each fails with a finding naming the table, column and rule, and
-prints the shortest program of steps that reproduces it (Hypothesis's ``state = ...`` lines)."""
+prints the program of steps that reproduces it (Hypothesis's ``state = ...`` lines): shrunk
+within the budget where Hypothesis keeps an example database, the first one found under the
+fixed seed most of these runs use (where it keeps none)."""
 
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ def _output(result: object) -> str:
 
 
 def shortest_program(output: str) -> str:
-    """The last program Hypothesis printed (from ``state = ...`` to ``state.teardown()``)."""
+    """The last program Hypothesis printed (from ``state = ...`` to ``state.teardown()``),
+    the shortest it found."""
     programs = re.findall(r"^E?\s*state = .*?state\.teardown\(\)", output, re.S | re.M)
     assert programs, "no program of steps was printed"
     return programs[-1]
@@ -78,3 +81,27 @@ def test_broken_schema_fails_the_machine_with_a_finding_and_its_steps(
     assert step in program, program
     print(f"\n--- shortest program ({selection}) ---\n{program}")
     assert (tmp_path / ".schemafuzz" / "coverage.md").read_text().count("FINDING") >= 1
+
+
+@pytest.mark.parametrize(("seed", "note"), [
+    (("--hypothesis-seed=0",), "(not shrunk: under a fixed seed Hypothesis keeps no example "
+                               "database"),
+    ((), "(shrinking stopped after its budget of 0 s"),
+], ids=["fixed seed", "example database"])
+def test_a_finding_whose_shrinking_the_budget_stops_is_still_reported_with_its_steps(
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, reference_dump: str,
+        seed: tuple[str, ...], note: str) -> None:
+    """--schemafuzz-shrink-seconds 0: the failure is not shrunk, and is still reported with its
+    finding and program (replayed from the example database, or generated again under a fixed
+    seed, where Hypothesis saves nothing), saying why."""
+    schema = broken_dump(tmp_path, reference_dump, NO_MESSAGE_CASCADE)
+    result = run_properties(tmp_path, schemafuzz_server, STATEFUL, "-k", "reference",
+                            "--schemafuzz-schema", f"sql:{schema}", *seed,
+                            "--schemafuzz-shrink-seconds", "0", timeout=120)
+    output = _output(result)
+    assert result.returncode == 1, output[-3000:]
+    assert "FINDING messages.conversation_id [fk_messages_conversation_id_conversations" \
+        in output, output[-3000:]
+    assert "state.start_conversation(" in shortest_program(output)
+    assert note in output, output[-3000:]
+    assert "Flaky" not in output, output[-3000:]

@@ -185,3 +185,4 @@ def test_fixtures_hypothesis_prints_have_readable_reprs() -> None:
     verdict = Verdict(ledger, RootCauses(), frozenset(), "test_constraints.py::test_x")
     assert repr(ledger) == "Ledger(constraints=0, measurements=0)"
     assert repr(verdict) == "Verdict(test='test_constraints.py::test_x')"
+
