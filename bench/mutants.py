@@ -20,6 +20,11 @@ verdict and would spend most of a killed mutant's run minimising the failure. Su
 selected property passed. Mutants with no observable difference are marked equivalent with the
 reason; they are run too, and one that is killed anyway is counted as killed and flagged.
 
+``--findings-cost`` measures instead what a finding costs a user: the whole default
+``pytest properties`` (every property file, no ``-x``, the shrink phase on) on the clean
+reference dump and on each chosen mutant, one after the other, and prints each run's wall
+time beside the clean run's and ``findings cost: median mutant run / clean run = R``.
+
 Writes ``.schemafuzz/mutants.md`` and ``mutants.json``. Exit status: 0 when every non-equivalent
 mutant was killed, 1 when one survived or a run failed to run.
 """
@@ -681,6 +686,43 @@ def prepare(factory: DatabaseFactory) -> tuple[list[Mutant], str]:
         return mutants, dump_schema(url)
 
 
+def _whole_run(workdir: Path, factory: DatabaseFactory, dump: str, alteration: str,
+               timeout: float) -> tuple[float, str]:
+    """Wall time and pytest summary of the whole default ``pytest properties`` on the reference
+    dump with ``alteration`` appended (a user's run: every file, no -x, shrinking on)."""
+    workdir.mkdir(parents=True)
+    schema = broken_dump(workdir, dump, alteration)
+    began = time.perf_counter()
+    child = run_properties(workdir, factory, str(PROPERTIES), "--schemafuzz-schema",
+                           f"sql:{schema}", timeout=timeout)
+    seconds = time.perf_counter() - began
+    output = child.stdout + child.stderr
+    return seconds, (_SUMMARY.findall(output) or [f"exit {child.returncode}"])[-1]
+
+
+def findings_cost(mutants: list[Mutant], dump: str, factory: DatabaseFactory,
+                  timeout: float) -> list[str]:
+    """Run the whole properties on the clean dump, then on each mutant, serially; return the
+    lines to print: one per run, then ``findings cost: median mutant run / clean run = R``."""
+    with tempfile.TemporaryDirectory(prefix="schemafuzz-findings-cost-") as folder:
+        clean, summary = _whole_run(Path(folder) / "clean", factory, dump, "-- nothing broken",
+                                    timeout)
+        lines = [f"clean run: {clean:.1f} s ({summary})"]
+        print(lines[0], flush=True)
+        ratios: list[float] = []
+        for index, mutant in enumerate(mutants):
+            seconds, summary = _whole_run(Path(folder) / f"mutant{index}", factory, dump,
+                                          mutant.sql, timeout)
+            ratios.append(seconds / clean)
+            lines.append(f"{mutant.id}: {seconds:.1f} s = {seconds / clean:.2f} x clean "
+                         f"({summary})")
+            print(lines[-1], flush=True)
+    lines.append(f"findings cost: median mutant run / clean run = "
+                 f"{statistics.median(ratios):.2f} ({len(ratios)} mutants, whole default "
+                 "pytest properties each)")
+    return lines
+
+
 def _progress(result: Result) -> None:
     where = result.first_failure or result.summary or result.detail[:200]
     print(f"  {result.status:>10}  {result.seconds:5.1f} s (run {result.run_seconds:5.1f} s)  "
@@ -704,6 +746,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / ".schemafuzz",
                         help="folder for mutants.md / mutants.json")
     parser.add_argument("--list", action="store_true", help="print the catalogue and stop")
+    parser.add_argument("--findings-cost", action="store_true",
+                        help="time the whole default pytest properties on each chosen mutant "
+                        "beside the clean schema (see the module docstring)")
     parser.add_argument("--shrink", action="store_true",
                         help="keep Hypothesis' shrink phase (minimal examples in the findings; "
                         "much slower for killed mutants)")
@@ -728,6 +773,10 @@ def main(argv: list[str] | None = None) -> int:
             for m in mutants:
                 print(f"{m.id:60} {m.selection.describe():55} "
                       f"{'EQUIVALENT' if m.equivalent else ''}")
+            return 0
+        if options.findings_cost:
+            for line in findings_cost(mutants, dump, factory, options.timeout)[-1:]:
+                print(line)
             return 0
         print(f"{len(mutants)} mutants, {options.workers} workers; selections:", flush=True)
         for line in selection_lines(m.kind for m in mutants)[2:]:

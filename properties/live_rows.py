@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from schemafuzz.harness import Sandbox
 from schemafuzz.strategies import Constraint, Violation, constraints, graphs, valid, violations
+from schemafuzz.strategies._live_schema import reading_once
 
 __all__ = ["live_violations", "valid_graphs", "valid_instances"]
 
@@ -30,7 +31,8 @@ def _once(sandbox: Sandbox, key: Hashable, build: Callable[[], st.SearchStrategy
     """The strategy ``build()`` returns, built on the first call per sandbox and ``key``."""
     built = _BUILT.setdefault(sandbox, {})
     if key not in built:
-        built[key] = build()
+        with reading_once():  # building changes no schema object
+            built[key] = build()
     return built[key]
 
 

@@ -17,7 +17,9 @@ upgrade``) compare exactly.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -32,6 +34,7 @@ __all__ = [
     "LiveSchema",
     "LiveTable",
     "read_live_schema",
+    "reading_once",
 ]
 
 #: Tables that belong to Alembic itself, never to the schema under test: never read.
@@ -239,15 +242,45 @@ def _strip_index_name(definition: str, name: str) -> str:
     return re.sub(rf'INDEX "?{re.escape(name)}"? ON', "INDEX ON", definition, count=1)
 
 
+# (id of the connection, schema) -> what was read, while a reading_once() block runs.
+_READ_ONCE: ContextVar[dict[tuple[int, str | None], LiveSchema] | None] = ContextVar(
+    "schemafuzz_read_once", default=None)
+
+
+@contextmanager
+def reading_once() -> Iterator[None]:
+    """Within the block, :func:`read_live_schema` reads each connection's catalogue once and
+    returns that again: building the strategies of one table builds the spec of every table
+    its rows reference, and each spec asked for the whole catalogue (measured: 7 reads per
+    test on a 16-table schema, a third of the test's set-up). Only for blocks that change no
+    schema object."""
+    token = _READ_ONCE.set({})
+    try:
+        yield
+    finally:
+        _READ_ONCE.reset(token)
+
+
 def read_live_schema(connection: sa.Connection, schema: str | None = None) -> LiveSchema:
     """Read the catalogue of ``schema`` (default: the connection's current schema).
 
     Returns a :class:`LiveSchema` of tables, columns (type, nullability, default, identity,
     enum labels), constraints (with ON DELETE and referenced columns), indexes backing no
     constraint, enum types with ordered labels, functions, triggers, sequences and views.
-    Objects of ``alembic_version`` are left out. Raises ``sqlalchemy.exc.DBAPIError`` if the
-    catalogue cannot be read.
+    Objects of ``alembic_version`` are left out; inside :func:`reading_once`, what was read
+    before on the same connection. Raises ``sqlalchemy.exc.DBAPIError`` if the catalogue
+    cannot be read.
     """
+    memo = _READ_ONCE.get()
+    if memo is None:
+        return _read(connection, schema)
+    key = (id(connection), schema)
+    if key not in memo:
+        memo[key] = _read(connection, schema)
+    return memo[key]
+
+
+def _read(connection: sa.Connection, schema: str | None) -> LiveSchema:
     if schema is None:
         schema = str(connection.execute(sa.text("SELECT current_schema()")).scalar_one())
     params = {"schema": schema}

@@ -78,3 +78,20 @@ def test_a_model_rule_the_database_makes_tighter_is_skipped_saying_so(sandbox: S
     with pytest.raises(pytest.skip.Exception, match=r"sf_part\.code Field\(min_length=1\): no "
                        r"value breaks it alone in the schema under test"):
         live_violations(sandbox, Part, too_short)
+
+
+def test_a_sandbox_builds_its_strategies_from_one_catalogue_read(sandbox: Sandbox) -> None:
+    """Inside reading_once() (where live_rows builds), the catalogue of a connection is read
+    once and returned again; outside it, every call reads it afresh."""
+    from schemafuzz.strategies import read_live_schema
+    from schemafuzz.strategies._live_schema import reading_once
+
+    statements: list[str] = []
+    sa.event.listen(sandbox.connection, "before_cursor_execute",
+                    lambda *args: statements.append(args[2]))
+    with reading_once():
+        first = read_live_schema(sandbox.connection)
+        read = len(statements)
+        assert read > 0
+        assert read_live_schema(sandbox.connection) is first and len(statements) == read
+    assert read_live_schema(sandbox.connection) is not first and len(statements) == 2 * read
