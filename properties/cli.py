@@ -2,12 +2,17 @@
 
     schemafuzz --models app.models [--alembic-ini PATH] [--schema HOW] [--db-url URL]
                [--alembic-env suite|project] [--profile NAME] [-- PYTEST ARGS]
+    schemafuzz merge FOLDER... [--out .schemafuzz] [--models app.models]
 
 It runs pytest on the installed properties only (not the project's own tests), from the working
 directory, with the project's configuration file there (the ``[tool.schemafuzz]`` table of
 ./pyproject.toml) and these options on top.
 Exit status: 0 when the schema holds, 1 on findings, 2 on a usage error or a run that could not
 reach a verdict (interrupted, nothing collected, pytest's own failure).
+
+``merge`` writes the reports one run of several runs' properties would have written (shards
+on several machines: see :mod:`schemafuzz.shards`); exit status 0, or 2 when a folder holds no
+report data.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,10 +99,59 @@ def pytest_arguments(argv: Sequence[str]) -> list[str]:
     return [*words, *passthrough]
 
 
+def _merge(argv: Sequence[str]) -> int:
+    """``schemafuzz merge``: merge the runs' reports; return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="schemafuzz merge",
+        description="Merge the reports of several runs of the properties (shards of one run "
+        "on several machines) into the reports one run of them all writes.")
+    parser.add_argument("folders", nargs="+", type=Path, metavar="FOLDER",
+                        help="a run's .schemafuzz folder, or the folder the run started in")
+    parser.add_argument("--out", type=Path, default=Path(".schemafuzz"),
+                        help="where the merged reports go (default: ./.schemafuzz)")
+    parser.add_argument("--models", default=None,
+                        help="the models module, for the diagram (default: models in "
+                        "[tool.schemafuzz] of ./pyproject.toml; none: no diagram)")
+    parsed = parser.parse_args(list(argv))
+    from .harness.errors import HarnessError
+    from .shards import merge_runs
+
+    try:
+        lines = merge_runs(parsed.folders, parsed.out, _models_metadata(parsed.models))
+    except HarnessError as error:
+        print(f"schemafuzz merge: {error}", file=sys.stderr)
+        return _USAGE
+    print("\n".join(lines))
+    return _HOLDS
+
+
+def _models_metadata(models: str | None) -> Any:
+    """The MetaData of ``models`` (else of ``models`` in ./pyproject.toml), None when neither
+    names one. Raises HarnessError when the module cannot be imported."""
+    import importlib
+
+    from .configuration import ConfigurationError, pyproject_of, read_configuration
+    from .subject import metadata_of
+
+    name = models or read_configuration(pyproject_of(Path.cwd(), None), {}).models
+    if name is None:
+        return None
+    sys.path.insert(0, str(Path.cwd()))  # the project's folder, as a run imports it
+    try:
+        return metadata_of(importlib.import_module(name))
+    except ImportError as error:
+        raise ConfigurationError(f"models {name!r} cannot be imported: "
+                                 f"{type(error).__name__}: {error}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the properties; return the exit status described in the module docstring. Raises
-    SystemExit(2) for arguments it does not know, before anything runs."""
-    words = pytest_arguments(sys.argv[1:] if argv is None else argv)
+    """Run the properties (or ``merge`` the reports of several runs); return the exit status
+    described in the module docstring. Raises SystemExit(2) for arguments it does not know,
+    before anything runs."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["merge"]:
+        return _merge(args[1:])
+    words = pytest_arguments(args)
     # pytest runs in a child interpreter, not through pytest.main() here: this process has
     # imported Hypothesis and pytest-alembic already (the options above come from the
     # package), and pytest then cannot rewrite the asserts of those plugins (one

@@ -16,6 +16,7 @@ from .fixtures import DESCRIPTION_KEY, LEDGER_KEY, PROVISIONED_KEY, worker_share
 from .harness import guard
 from .report import Ledger, summary_lines, write_reports
 from .report.validation import validation_summary_lines, write_validation_report
+from .shards import LEDGER_FILE
 from .subject import under_test_of
 from .verdicts import rule_keys
 from .xdist_control import RUN_ID_KEY
@@ -81,6 +82,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         for criterion in ("SC-005", "SC-010"):
             merged.not_applicable(criterion, "no Alembic project configured")
     md, js = write_reports(merged, config.rootpath / ".schemafuzz")
+    merged.dump(config.rootpath / ".schemafuzz" / LEDGER_FILE)  # for `schemafuzz merge`
     lines = [*summary_lines(merged), *_unused_acceptances(config, merged),
              f"report: {md} and {js.name}"]
     try:

@@ -1,0 +1,55 @@
+"""Merge the reports of several runs of the properties into the reports one run of them all
+writes: shards of one nightly run, each on its own machine (``pytest properties --splits N
+--group I``, pytest-split), then ``schemafuzz merge shard-1 shard-2 ...`` in a last job.
+
+Every run leaves the data of its reports in ``.schemafuzz/ledger.json`` (constraint counts,
+findings, criteria measured). Merging adds the counts and findings and keeps every
+measurement, as the controller of an xdist run merges its workers' parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from .harness.errors import HarnessError
+from .report import Ledger, summary_lines, write_reports
+from .report.validation import validation_summary_lines, write_validation_report
+
+__all__ = ["LEDGER_FILE", "ledger_of", "merge_runs"]
+
+LEDGER_FILE = "ledger.json"
+
+
+def ledger_of(folder: Path) -> Path:
+    """The ledger a run left in ``folder`` (its ``.schemafuzz`` folder, or the folder the run
+    started in). Raises HarnessError naming the folder when it holds none."""
+    for candidate in (folder / LEDGER_FILE, folder / ".schemafuzz" / LEDGER_FILE):
+        if candidate.is_file():
+            return candidate
+    raise HarnessError(f"{folder}: no {LEDGER_FILE} here or in {folder / '.schemafuzz'} (give "
+                       "the .schemafuzz folder a `pytest properties` run wrote, e.g. a shard's "
+                       "uploaded artifact)")
+
+
+def merge_runs(folders: Sequence[Path], out: Path, metadata: sa.MetaData | None
+               ) -> list[str]:
+    """Merge the ledgers of the runs in ``folders`` and write the coverage and validation
+    reports, and the merged ledger, into ``out`` (``metadata`` draws the diagram; None: no
+    diagram). Returns the summary lines the terminal shows after a run. Raises HarnessError
+    for a folder without a ledger or with one that cannot be read."""
+    merged = Ledger()
+    for folder in folders:
+        path = ledger_of(folder)
+        try:
+            merged.merge(Ledger.load(path))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise HarnessError(f"{path}: cannot be read as a schemafuzz ledger: {error}") from None
+    md, js = write_reports(merged, out)
+    vmd, vjs = write_validation_report(merged, metadata, out)
+    merged.dump(out / LEDGER_FILE)
+    return [f"merged {len(folders)} runs: {', '.join(str(f) for f in folders)}",
+            *summary_lines(merged), f"report: {md} and {js.name}",
+            *validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}"]

@@ -1,0 +1,71 @@
+"""Shards: two runs of halves of a selection (pytest-split), merged by ``schemafuzz merge``,
+give the reports one run of the whole selection writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench._schema_variants import REPO, run_properties
+from schemafuzz.harness import DatabaseFactory
+
+# A fixed seed: each test draws the same examples whichever run it is in.
+SELECTION = (str(REPO / "properties" / "test_constraints.py"), "-k", "users or tasks",
+             "--hypothesis-seed=0", "--schemafuzz-schema", "metadata")
+
+
+def _coverage(folder: Path) -> list[dict[str, Any]]:
+    return list(json.loads((folder / "coverage.json").read_text()))
+
+
+def _verdicts(folder: Path) -> dict[str, str]:
+    report = json.loads((folder / "VALIDATION_REPORT.json").read_text())
+    return {c["id"]: c["verdict"] for c in report["criteria"]}
+
+
+def _ran(result: subprocess.CompletedProcess[str]) -> int:
+    last = result.stdout.strip().splitlines()[-1]
+    return int(last.split(" passed")[0].split()[-1])
+
+
+def test_two_shards_merge_into_the_report_of_one_run(
+        tmp_path: Path, schemafuzz_server: DatabaseFactory) -> None:
+    for run in ("serial", "shard1", "shard2"):
+        (tmp_path / run).mkdir()
+    serial = run_properties(tmp_path / "serial", schemafuzz_server, *SELECTION)
+    assert serial.returncode == 0, serial.stdout[-3000:]
+    shards = [run_properties(tmp_path / f"shard{group}", schemafuzz_server, *SELECTION,
+                             "--splits", "2", "--group", str(group)) for group in (1, 2)]
+    for shard in shards:
+        assert shard.returncode == 0, shard.stdout[-3000:]
+    assert 0 < _ran(shards[0]) < _ran(serial) and _ran(shards[0]) + _ran(shards[1]) == \
+        _ran(serial)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    merged = subprocess.run(
+        [sys.executable, "-m", "schemafuzz.cli", "merge", str(tmp_path / "shard1" / ".schemafuzz"),
+         str(tmp_path / "shard2"), "--out", str(tmp_path / "merged"), "--models",
+         "backend.app.models"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert merged.stdout.startswith("merged 2 runs: "), merged.stdout
+    assert _coverage(tmp_path / "merged") == _coverage(tmp_path / "serial" / ".schemafuzz")
+    assert _verdicts(tmp_path / "merged") == _verdicts(tmp_path / "serial" / ".schemafuzz")
+    # Each shard alone covers less than the whole.
+    halves = [_coverage(tmp_path / f"shard{group}" / ".schemafuzz") for group in (1, 2)]
+    assert all(sum(e["violations"] for e in half) < sum(e["violations"] for e in
+                                                        _coverage(tmp_path / "merged"))
+               for half in halves)
+
+
+def test_merge_names_a_folder_without_report_data(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-m", "schemafuzz.cli", "merge", str(tmp_path)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(f"schemafuzz merge: {tmp_path}: no ledger.json here"), \
+        result.stderr
+    assert "Traceback" not in result.stderr
