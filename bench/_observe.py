@@ -45,6 +45,7 @@ class Observer:
         # Connections whose driver time is being added up (held, so that ids stay unique).
         self._timed: dict[int, Any] = {}
         self._inside = False  # within an example's call
+        self._wrapped: tuple[Any, Any] | None = None  # (handle, inner test) while a test runs
         # One JSON line per example: the SQL its sandbox's recorder saw (for a replay).
         self.statements: TextIO | None = statements.open("w") if statements else None
 
@@ -116,6 +117,16 @@ class Observer:
         inner = getattr(handle, "inner_test", None)
         if handle is not None and inner is not None:
             handle.inner_test = self._counting(item.nodeid, inner)
+            self._wrapped = (handle, inner)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        # The parametrizations of a test share one function: a counter left in place would
+        # count every later parametrization's examples again, under each earlier nodeid.
+        if self._wrapped is not None:
+            handle, inner = self._wrapped
+            handle.inner_test = inner
+            self._wrapped = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" and report.nodeid in self.tests:

@@ -26,14 +26,23 @@ them exactly as in the suite). Two naive isolations replay the first ``--naive-e
 ``TRUNCATE`` of every table after each committed example, and ``drop_all()`` + ``create_all()``
 per example. Prints the table and writes ``.schemafuzz/throughput.{md,json}``; the ratios are
 benchmarks, not assertions.
+
+The peer (``bench/_peer.py``) is the same two workloads written by hand, the way an expert
+writes them with Hypothesis, SQLAlchemy Core and a SAVEPOINT per example, run in a third child
+(plain pytest, no schemafuzz plugin) on a migrated database; its examples are counted the same
+way. Printed: ``peer ratio: constraints R1 stateful R2`` (suite examples/s / peer examples/s)
+and ``split: ours/engine constraints X stateful Y`` (the suite's drawing + checks per example
+/ Hypothesis' engine per example).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,7 +72,9 @@ WORKLOADS = {
     "constraints": ROOT / "properties" / "test_constraints.py",
     "stateful": ROOT / "bench" / "_workload.py",
 }
-_WORKLOAD_OF_TEST = {"test_stateful_workload": "stateful"}
+PEER = ROOT / "bench" / "_peer.py"
+_WORKLOAD_OF_TEST = {"test_stateful_workload": "stateful",
+                     "test_peer_stateful_workload": "stateful"}
 _SAVEPOINT = re.compile(r"^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) (\w+);?$")
 _TABLES = "users, tasks, conversations, messages"
 
@@ -102,6 +113,19 @@ class Figures:
     ms_engine: float = 0.0  # per example: Hypothesis between examples (choosing, mutating)
     ms_drawing_and_checks: float = 0.0  # per example: inside it, outside the driver
     ms_database: float = 0.0  # per example: in the driver (psycopg2 and PostgreSQL)
+    peer: float = 0.0  # examples/s of the hand-written peer (bench/_peer.py)
+    peer_examples: int = 0
+
+    @property
+    def peer_ratio(self) -> float:
+        """Suite throughput / the hand-written peer's (target: at least 1.0 for the
+        constraints, 0.8 for the stateful workload)."""
+        return self.suite / self.peer if self.peer else 0.0
+
+    @property
+    def ours_over_engine(self) -> float:
+        """The suite's drawing and checks per example / Hypothesis' engine per example."""
+        return self.ms_drawing_and_checks / self.ms_engine if self.ms_engine else 0.0
 
     @property
     def ratio(self) -> float:
@@ -222,6 +246,37 @@ def _split(workload: Workload) -> tuple[float, float, float]:
             per * workload.db_seconds)
 
 
+def measure_peer(url: URL) -> dict[str, Workload]:
+    """Run the hand-written peer on the migrated database at ``url`` in a child pytest (no
+    schemafuzz plugin); return its workloads' example counts and call times. Raises
+    RuntimeError when the child run fails."""
+    workdir = Path(tempfile.mkdtemp(prefix="schemafuzz-peer-"))
+    try:
+        observed = workdir / "observed.json"
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("SCHEMAFUZZ_", "PYTEST_"))}
+        env["PYTHONPATH"] = str(ROOT)
+        env["BENCH_PEER_URL"] = url.render_as_string(hide_password=False)
+        child = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+             "no:schemafuzz", "-p", "bench._observe", "--bench-observe", str(observed),
+             "--rootdir", str(workdir), "-c", os.devnull, str(PEER)],
+            cwd=workdir, env=env, capture_output=True, text=True, check=False)
+        if child.returncode != 0:
+            raise RuntimeError(f"the peer's run failed (exit {child.returncode}):\n"
+                               f"{(child.stdout + child.stderr)[-3000:]}")
+        workloads = {name: Workload(name, 0, 0.0, []) for name in WORKLOADS}
+        for nodeid, counts in read_observations(observed).get("tests", {}).items():
+            function = nodeid.partition("::")[2].split("[")[0]
+            workload = workloads[_WORKLOAD_OF_TEST.get(function, "constraints")]
+            workload.examples += int(counts.get("calls", 0))
+            workload.call_seconds += float(counts.get("call_seconds",
+                                                      counts.get("seconds", 0.0)))
+        return workloads
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def measure(factory: DatabaseFactory, naive_examples: int = 300) -> list[Figures]:
     """Run the workloads in a child pytest, then the floor and the naive isolations; return
     the figures of each workload. Raises RuntimeError when the child run fails."""
@@ -241,6 +296,7 @@ def measure(factory: DatabaseFactory, naive_examples: int = 300) -> list[Figures
     metadata = reference_metadata()
     figures: list[Figures] = []
     with migrated_reference(factory, metadata) as url:
+        peer = measure_peer(url)
         for workload in workloads.values():
             examples = workload.statements
             floor = replay(url, examples, "savepoint", metadata, budget_seconds=600)
@@ -250,19 +306,21 @@ def measure(factory: DatabaseFactory, naive_examples: int = 300) -> list[Figures
                 workload.name, workload.examples,
                 sum(map(len, examples)) / len(examples) if examples else 0.0,
                 workload.rate, _rate(*floor), floor[0], _rate(*truncate), truncate[0],
-                _rate(*recreate), recreate[0], *_split(workload)))
+                _rate(*recreate), recreate[0], *_split(workload),
+                peer[workload.name].rate, peer[workload.name].examples))
     return figures
 
 
 def table_lines(figures: list[Figures]) -> list[str]:
     """The figures as a Markdown table."""
-    lines = ["| workload | examples | SQL/example | suite ex/s | floor ex/s (savepoint) | "
-             "suite / floor | floor + TRUNCATE ex/s | floor + drop_all/create_all ex/s | "
-             "suite with TRUNCATE (est.) ex/s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| workload | examples | SQL/example | suite ex/s | peer ex/s | suite / peer | "
+             "floor ex/s (savepoint) | suite / floor | floor + TRUNCATE ex/s | "
+             "floor + drop_all/create_all ex/s | suite with TRUNCATE (est.) ex/s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for f in figures:
         lines.append(
             f"| {f.workload} | {f.examples} | {f.statements_per_example:.1f} | {f.suite:.0f} | "
+            f"{f.peer:.0f} (of {f.peer_examples}) | {f.peer_ratio:.2f} | "
             f"{f.floor:.0f} | {f.ratio:.2f} | {f.truncate:.0f} (of {f.truncate_examples}) | "
             f"{f.recreate:.1f} (of {f.recreate_examples}) | {f.suite_with(f.truncate):.0f} |")
     lines += ["", "Where the suite's time per example goes (ms): Hypothesis' engine between "
@@ -304,13 +362,21 @@ def main(argv: list[str] | None = None) -> int:
               f"{1000 / f.truncate - 1000 / f.floor:.1f} ms/example over TRUNCATE and "
               f"{1000 / f.recreate - 1000 / f.floor:.0f} ms/example over drop_all/create_all"
               if f.truncate and f.recreate and f.floor else f"{f.workload}: no examples")
+    by_name = {f.workload: f for f in figures}
+    print("peer ratio: " + " ".join(f"{name} {by_name[name].peer_ratio:.2f}"
+                                    for name in WORKLOADS if name in by_name)
+          + " (suite examples/s / hand-written peer examples/s; targets 1.0 and 0.8)")
+    print("split: ours/engine " + " ".join(f"{name} {by_name[name].ours_over_engine:.2f}"
+                                           for name in WORKLOADS if name in by_name)
+          + " (drawing + checks per example / Hypothesis' engine per example; target <= 1.0)")
     print(f"wall time {wall:.0f} s")
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "throughput.md").write_text(
         "# Throughput of the properties (dev profile) against the psycopg2 floor\n\n"
         + "\n".join(lines) + "\n")
     (options.out / "throughput.json").write_text(json.dumps(
-        [{**asdict(f), "ratio": f.ratio, "suite_with_truncate": f.suite_with(f.truncate)}
+        [{**asdict(f), "ratio": f.ratio, "suite_with_truncate": f.suite_with(f.truncate),
+          "peer_ratio": f.peer_ratio, "ours_over_engine": f.ours_over_engine}
          for f in figures], indent=2))
     print(f"report: {options.out / 'throughput.md'} and throughput.json")
     return 0

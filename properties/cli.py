@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
         "./pyproject.toml.",
         epilog="Arguments after -- go to pytest (e.g. -- -x -k constraints, or -- -n auto "
         "with pytest-xdist). Exit status: 0 the schema holds, 1 findings, 2 usage error or no "
-        "verdict.")
+        "verdict. `schemafuzz merge --help`: join the reports of shards run on several "
+        "machines.")
     for key, option in OPTIONS.items():
         flag = "--" + key.replace("_", "-")
         metavar = "TABLE.COLUMN:RULE,..." if key == "accept_unguarded" else key.split("_")[-1]
