@@ -3,7 +3,8 @@ of inserts, updates and deletes over the reference backend's tables, checked aft
 against a Python model of what should be stored (row counts, ON DELETE CASCADE included).
 
 A pytest test module run by the benchmark's child (not by ``pytest properties``): it takes the
-plugin's ``db`` fixture, so every example runs in its own SAVEPOINT, like every property. It
+plugin's ``schemafuzz_db`` fixture, so every example runs in its own SAVEPOINT, like every
+property, and the profile's settings (``profile_settings()``), with 200 examples. It
 is a ``@given`` test drawing one step at a time rather than a ``RuleBasedStateMachine`` because
 the plugin's per-example savepoint (and the benchmark's example counter) wrap ``@given`` tests.
 """
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from schemafuzz import profile_settings
 from schemafuzz.harness import Sandbox
 from schemafuzz.outcomes import attempt, insert_statement, record_of
 from schemafuzz.strategies import valid
@@ -70,14 +72,13 @@ def _insert(db: Sandbox, state: _State, model: type[Any], data: st.DataObject) -
 
 # 200 examples rather than the profile's 30: at 30 the figure measured Hypothesis' start-up
 # (its first examples, its database) more than the steady rate the benchmark is about.
-@settings(max_examples=200)
+@settings(profile_settings(), max_examples=200)
 @given(data=st.data())
-def test_stateful_workload(db: Sandbox, data: st.DataObject) -> None:
+def test_stateful_workload(schemafuzz_db: Sandbox, data: st.DataObject) -> None:
+    db = schemafuzz_db
     models = _models()
     state = _State()
-    profile = settings.default
-    assert profile is not None
-    steps = data.draw(st.integers(1, profile.stateful_step_count), label="steps")
+    steps = data.draw(st.integers(1, profile_settings().stateful_step_count), label="steps")
     for _ in range(steps):
         ops = ["insert users"]
         if state.rows["users"]:
