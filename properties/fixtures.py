@@ -305,7 +305,7 @@ class Verdict:
 
     def check_cause(self, key: str) -> None:
         """Skip this test when the cause ``key`` was reported by an earlier one."""
-        self.causes.check_cause(key)
+        self.causes.check_cause(key, self.nodeid)
 
     def root_cause(self, key: str, finding: Finding, blocks: Iterable[str] = ()) -> NoReturn:
         """See :meth:`schemafuzz.verdicts.RootCauses.found`: fails the first test, skips the

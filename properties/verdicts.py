@@ -100,10 +100,12 @@ class RootCauses:
         the one Hypothesis shrank to)."""
         self.causes[key] = _Cause(str(finding), nodeid)
 
-    def check_cause(self, key: str) -> None:
-        """Skip the running test when the root cause ``key`` was reported."""
+    def check_cause(self, key: str, nodeid: str | None = None) -> None:
+        """Skip the running test when the root cause ``key`` was reported, by another test
+        than ``nodeid`` (the test's own later examples, while Hypothesis shrinks its failure,
+        are not blocked by it)."""
         cause = self.causes.get(key)
-        if cause is not None:
+        if cause is not None and cause.reported_by != nodeid:
             pytest.skip(f"blocked by {cause.finding[:300]} (reported by {cause.reported_by})")
 
     def found(self, ledger: Ledger, key: str, finding: Finding, nodeid: str,

@@ -454,6 +454,14 @@ class ReferenceMachine(SandboxMachine):
         for table, rows in (("users", users), ("tasks", tasks),
                             ("conversations", conversations), ("messages", messages)):
             for key, row in rows.items():
+                for column in ("created_at", "updated_at"):
+                    value = getattr(row, column, None)
+                    if isinstance(value, dt.datetime) and value.tzinfo is None:
+                        # The rule test_timestamps names: one root cause, not a crash when a
+                        # naive value meets an aware one below.
+                        self.fail(Finding(table, column, "timestamptz", ["database"],
+                                          f"read back the naive datetime {value}: the column "
+                                          "stores no offset", key))
                 if row.created_at != self.created[(table, key)]:
                     self.fail(Finding(table, "created_at", "created_at is immutable",
                                       ["database"], f"created_at moved from "

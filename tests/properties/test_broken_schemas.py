@@ -94,3 +94,26 @@ def test_passive_deletes_removed_is_advice_not_a_failure(
     coverage = (tmp_path / ".schemafuzz" / "coverage.md").read_text()
     assert "## Advice (same end state, a better way)" in coverage
     assert "FINDING" not in coverage
+
+
+def test_a_parent_column_read_back_wrong_is_one_failure_and_no_crash(
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, reference_dump: str) -> None:
+    """users.created_at as a naive timestamp: every valid-rows test meets it (each child's rows
+    carry a users parent); the first fails, the other three are blocked by it, and the domain
+    machine reports the naive column as the timestamptz finding instead of crashing on a
+    naive-aware comparison."""
+    schema = broken_dump(tmp_path, reference_dump, "ALTER TABLE users ALTER COLUMN created_at "
+                         "TYPE timestamp without time zone;")
+    result = run_properties(tmp_path, schemafuzz_server, CONSTRAINTS,
+                            str(REPO / "properties" / "test_stateful.py"), "-k",
+                            "valid_rows or reference", "-rfs", "--tb=line",
+                            "--schemafuzz-schema", f"sql:{schema}", "--hypothesis-seed=0")
+    output = _output(result)
+    assert result.returncode == 1, output[-3000:]
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED ")]
+    assert len(failed) == 2, failed
+    assert sum("test_valid_rows_are_stored_and_read_back_equal" in line for line in failed) == 1
+    assert "SKIPPED [3]" in result.stdout and "blocked by FINDING users.created_at [type" \
+        in result.stdout, output[-3000:]
+    assert "FINDING users.created_at [timestamptz" in result.stdout, output[-3000:]
+    assert "TypeError" not in output, output[-3000:]
