@@ -28,14 +28,15 @@ import keyword
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, consumes, initialize, invariant, multiple, rule
 
 from schemafuzz.findings import Finding, describe_value, same_stored_value
-from schemafuzz.harness import diagnostics_of
-from schemafuzz.live_rows import valid_graphs, valid_instances
+from schemafuzz.harness import Sandbox, diagnostics_of
+from schemafuzz.live_rows import live_violations, valid_graphs, valid_instances
 from schemafuzz.outcomes import (
     Outcome,
     attempt,
@@ -51,7 +52,6 @@ from schemafuzz.strategies import (
     Constraint,
     Violation,
     model_rejection,
-    violations,
 )
 from schemafuzz.targets import (
     ForeignKeyTarget,
@@ -716,16 +716,24 @@ class GenericMachine(SandboxMachine):
                               "does not exist", orphans[0]), "on_delete")
 
 
-def _violation_strategy(models: list[type[Any]], violable: list[Violable], orm: bool
-                        ) -> st.SearchStrategy[Shown] | None:
+def _violation_strategy(sandbox: Sandbox, models: list[type[Any]], violable: list[Violable],
+                        orm: bool) -> st.SearchStrategy[Shown] | None:
     """Violations of any constraint the database enforces (for the ORM: those a flush must
-    be refused for), drawn as one ``Shown`` value so the printed step stays one line."""
-    chosen = sorted((v for v in violable if v.model in models
-                     and (not orm or enforced_on_flush(v))), key=lambda v: v.test_id)
+    be refused for), drawn as one ``Shown`` value so the printed step stays one line. Their
+    rows keep every other rule of the schema under test, those only the database declares
+    included (live_violations): a row breaking a migration-only CHECK besides its own rule
+    would be refused for that CHECK, and reported against the wrong rule."""
+    by_target: dict[str, st.SearchStrategy[Violation]] = {}
+    for v in sorted((v for v in violable if v.model in models
+                     and (not orm or enforced_on_flush(v))), key=lambda v: v.test_id):
+        try:
+            strategy = live_violations(sandbox, v.model, v.constraint)
+        except pytest.skip.Exception:
+            continue  # no value breaks it alone in the schema under test: not drawn
+        by_target[v.test_id] = strategy.filter(lambda drawn: drawn.sqlstate is not None)
+    chosen = [v for v in violable if v.test_id in by_target]
     if not chosen:
         return None
-    by_target = {v.test_id: violations(v.model, constraint=v.constraint).filter(
-        lambda v: v.sqlstate is not None) for v in chosen}
 
     @st.composite
     def draw(draw_: st.DrawFn) -> Shown:
@@ -781,7 +789,8 @@ def generic_machine(context: MachineContext, models: list[type[Any]]
         namespace[f"delete_{name}"] = rule(
             target=bundles[name], row=consumes(bundles[name]), via=VIA)(
             _named(f"delete_{name}", _delete_rule(model)))
-    by_via = {via: _violation_strategy(models, violable, orm=via == "orm") for via in VIAS}
+    by_via = {via: _violation_strategy(context.db, models, violable, orm=via == "orm")
+              for via in VIAS}
     if by_via["sql"] is not None:
         namespace["insert_violating_row"] = rule(
             via=VIA if by_via["orm"] is not None else st.just("sql"), data=st.data())(

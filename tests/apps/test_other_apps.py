@@ -171,3 +171,16 @@ def test_rows_a_later_check_refuses_are_one_readable_finding_per_test(
     assert "test_migrations.py:" in result.stdout, output[-4000:]
     for noise in ("object at 0x", "site-packages", "Traceback", "def test_"):
         assert noise not in result.stdout, (noise, output[-6000:])
+
+
+def test_the_generic_machine_keeps_a_check_only_a_migration_adds_in_its_violations(
+        tmp_path: Path, schemafuzz_server: Any) -> None:
+    """The machine's violating rows keep every other rule of the schema under test: a row
+    breaking products.sku's NOT NULL or a key with a three-character sku besides would be
+    refused for ck_products_sku_min_length, and reported against the wrong rule."""
+    result = run_properties(tmp_path, schemafuzz_server, "shop", "alembic_db_rules.ini",
+                            "--schemafuzz-alembic-env", "project", "--hypothesis-seed=0",
+                            "--tb=short", target="test_stateful.py")
+    output = _output(result)
+    assert result.returncode == 0, output[-8000:]
+    assert "1 passed" in result.stdout, output[-4000:]
