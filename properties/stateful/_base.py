@@ -27,7 +27,8 @@ from schemafuzz.verdicts import finding_cause
 if TYPE_CHECKING:
     from schemafuzz.fixtures import Verdict
 
-__all__ = ["MachineContext", "SandboxMachine", "a_via", "orm_refusal", "run_machine"]
+__all__ = ["MachineContext", "SandboxMachine", "a_via", "orm_refusal", "refusal_message",
+           "run_machine"]
 
 
 @dataclass
@@ -65,6 +66,15 @@ def orm_refusal(error: Exception) -> str:
     if isinstance(error, DBAPIError):
         return sqlstate_of(error) or "driver error"
     return f"refused by SQLAlchemy ({type(error).__name__}: {' '.join(str(error).split())[:120]})"
+
+
+def refusal_message(error: Exception) -> str:
+    """The words of a refusal for a finding: PostgreSQL's message and DETAIL for a database
+    error (not SQLAlchemy's statement and parameters, which cut a short message mid-SQL),
+    else the error's own text; on one line, at most 300 characters."""
+    text = str(error.orig) if isinstance(error, DBAPIError) and error.orig is not None \
+        else str(error)
+    return " ".join(text.split())[:300]
 
 
 ORM_ERRORS = (SQLAlchemyError, LookupError, ValueError, TypeError)

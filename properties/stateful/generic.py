@@ -62,7 +62,7 @@ from schemafuzz.targets import (
     violable_constraints,
 )
 
-from ._base import ORM_ERRORS, MachineContext, SandboxMachine, orm_refusal
+from ._base import ORM_ERRORS, MachineContext, SandboxMachine, orm_refusal, refusal_message
 from ._base import a_via as _a
 from ._state import DeletePlan, ExpectedState, Key, Ref, Row
 
@@ -344,7 +344,7 @@ class GenericMachine(SandboxMachine):
                 session.commit()
             except ORM_ERRORS as error:
                 session.rollback()
-                return Outcome(orm_refusal(error), " ".join(str(error).split())[:300],
+                return Outcome(orm_refusal(error), refusal_message(error),
                                *diagnostics_of(error)), None
         return Outcome(None), self._select(model.__table__, key)
 
@@ -459,7 +459,7 @@ class GenericMachine(SandboxMachine):
                 session.commit()
             except ORM_ERRORS as error:
                 session.rollback()
-                return Outcome(orm_refusal(error), " ".join(str(error).split())[:300],
+                return Outcome(orm_refusal(error), refusal_message(error),
                                *diagnostics_of(error)), None, reached
         return Outcome(None), self._select(model.__table__, key), reached
 
@@ -531,7 +531,7 @@ class GenericMachine(SandboxMachine):
                 session.commit()
             except ORM_ERRORS as error:
                 session.rollback()
-                return Outcome(orm_refusal(error), " ".join(str(error).split())[:300],
+                return Outcome(orm_refusal(error), refusal_message(error),
                                *diagnostics_of(error))
         return Outcome(None)
 
@@ -655,7 +655,7 @@ class GenericMachine(SandboxMachine):
                 session.add(instance)
                 session.flush()
             except ORM_ERRORS as error:
-                return Outcome(orm_refusal(error), " ".join(str(error).split())[:300],
+                return Outcome(orm_refusal(error), refusal_message(error),
                                *diagnostics_of(error))
         return Outcome(None)
 
