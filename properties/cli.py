@@ -11,8 +11,8 @@ Exit status: 0 when the schema holds, 1 on findings, 2 on a usage error or a run
 reach a verdict (interrupted, nothing collected, pytest's own failure).
 
 ``merge`` writes the reports one run of several runs' properties would have written (shards
-on several machines: see :mod:`schemafuzz.shards`); exit status 0, or 2 when a folder holds no
-report data.
+on several machines: see :mod:`schemafuzz.shards`); exit status 0 when the runs together hold,
+1 on findings or a failed criterion, 2 when a folder holds no report data.
 """
 
 from __future__ import annotations
@@ -118,12 +118,12 @@ def _merge(argv: Sequence[str]) -> int:
     from .shards import merge_runs
 
     try:
-        lines = merge_runs(parsed.folders, parsed.out, _models_metadata(parsed.models))
+        merged = merge_runs(parsed.folders, parsed.out, _models_metadata(parsed.models))
     except HarnessError as error:
         print(f"schemafuzz merge: {error}", file=sys.stderr)
         return _USAGE
-    print("\n".join(lines))
-    return _HOLDS
+    print("\n".join(merged.lines))
+    return _HOLDS if merged.holds else _FINDINGS
 
 
 def _models_metadata(models: str | None) -> Any:

@@ -10,15 +10,16 @@ measurement, as the controller of an xdist run merges its workers' parts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from .harness.errors import HarnessError
 from .report import Ledger, summary_lines, write_reports
-from .report.validation import validation_summary_lines, write_validation_report
+from .report.validation import validation_summary_lines, verdicts, write_validation_report
 
-__all__ = ["LEDGER_FILE", "ledger_of", "merge_runs"]
+__all__ = ["LEDGER_FILE", "Merged", "ledger_of", "merge_runs"]
 
 LEDGER_FILE = "ledger.json"
 
@@ -34,12 +35,20 @@ def ledger_of(folder: Path) -> Path:
                        "uploaded artifact)")
 
 
-def merge_runs(folders: Sequence[Path], out: Path, metadata: sa.MetaData | None
-               ) -> list[str]:
+@dataclass(frozen=True)
+class Merged:
+    """What a merge wrote: the summary lines, and whether the runs together hold (no drift,
+    no unguarded rule the project did not accept, no criterion failed)."""
+
+    lines: list[str]
+    holds: bool
+
+
+def merge_runs(folders: Sequence[Path], out: Path, metadata: sa.MetaData | None) -> Merged:
     """Merge the ledgers of the runs in ``folders`` and write the coverage and validation
     reports, and the merged ledger, into ``out`` (``metadata`` draws the diagram; None: no
-    diagram). Returns the summary lines the terminal shows after a run. Raises HarnessError
-    for a folder without a ledger or with one that cannot be read."""
+    diagram). Returns the summary lines the terminal shows after a run and the verdict.
+    Raises HarnessError for a folder without a ledger or with one that cannot be read."""
     merged = Ledger()
     for folder in folders:
         path = ledger_of(folder)
@@ -50,6 +59,9 @@ def merge_runs(folders: Sequence[Path], out: Path, metadata: sa.MetaData | None
     md, js = write_reports(merged, out)
     vmd, vjs = write_validation_report(merged, metadata, out)
     merged.dump(out / LEDGER_FILE)
-    return [f"merged {len(folders)} runs: {', '.join(str(f) for f in folders)}",
-            *summary_lines(merged), f"report: {md} and {js.name}",
-            *validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}"]
+    holds = (not any(e.findings or e.unguarded for e in merged.entries.values())
+             and not any(v.verdict == "FAIL" for v in verdicts(merged)))
+    return Merged([f"merged {len(folders)} runs: {', '.join(str(f) for f in folders)}",
+                   *summary_lines(merged), f"report: {md} and {js.name}",
+                   *validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}"],
+                  holds)

@@ -69,3 +69,25 @@ def test_merge_names_a_folder_without_report_data(tmp_path: Path) -> None:
     assert result.stderr.startswith(f"schemafuzz merge: {tmp_path}: no ledger.json here"), \
         result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_merge_exits_1_when_a_shard_found_something(tmp_path: Path) -> None:
+    from schemafuzz.report import Ledger
+
+    clean, found = Ledger(), Ledger()
+    clean.declare("item", "title", "varchar(100)", "max_length", ["model", "database"])
+    found.declare("item", "price", "Field(ge=0)", "range", ["model"])
+    found.finding("item", "price", "Field(ge=0)", "only the model refuses -1", "unguarded")
+    clean.dump(tmp_path / "a" / "ledger.json")
+    found.dump(tmp_path / "b" / "ledger.json")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def merge(*folders: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "schemafuzz.cli", "merge", *folders,
+                               "--out", str(tmp_path / "out")], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, check=False)
+
+    assert merge("a").returncode == 0
+    both = merge("a", "b")
+    assert both.returncode == 1, both.stdout + both.stderr
+    assert "1 unguarded" in both.stdout, both.stdout
