@@ -92,13 +92,19 @@ def _table(name: str) -> sa.Table:
     return table
 
 
+def _parent_keys(conn: sa.Connection, name: str) -> dict[str, uuid.UUID]:
+    """The FK column of a ``name`` row set to a parent inserted for it, with its own parents
+    ({} for users)."""
+    if name not in PARENT:
+        return {}
+    parent, column = PARENT[name]
+    return {column: _insert(conn, parent,
+                            {"email": f"{uuid.uuid4()}@peer"} if parent == "users" else {})}
+
+
 def _insert(conn: sa.Connection, name: str, row: dict[str, Any]) -> uuid.UUID:
     """Insert ``row`` (its parents first, one each); return its id."""
-    row = dict(row)
-    if name in PARENT:
-        parent, column = PARENT[name]
-        parent_row = {"email": f"{uuid.uuid4()}@peer"} if parent == "users" else {}
-        row[column] = _insert(conn, parent, parent_row)
+    row = {**row, **_parent_keys(conn, name)}
     key: uuid.UUID = conn.execute(
         sa.insert(_table(name)).values(**row).returning(_table(name).c.id)).scalar_one()
     return key
@@ -125,12 +131,7 @@ def test_peer_valid_rows_round_trip(connection: sa.Connection, name: str,
     model = MODELS[name]
     example = connection.begin_nested()
     try:
-        parent_ids = {}
-        if name in PARENT:
-            parent, column = PARENT[name]
-            parent_ids[column] = _insert(connection, parent,
-                                         {"email": f"{uuid.uuid4()}@peer"}
-                                         if parent == "users" else {})
+        parent_ids = _parent_keys(connection, name)
         model.model_validate({**row, **parent_ids})
         table = _table(name)
         key = connection.execute(sa.insert(table).values(**row, **parent_ids)
@@ -171,10 +172,7 @@ def test_peer_violations_are_refused(connection: sa.Connection, name: str, colum
     row, bad = data.draw(ROWS[name]), data.draw(values)
     example = connection.begin_nested()
     try:
-        if name in PARENT:
-            parent, fk = PARENT[name]
-            row[fk] = _insert(connection, parent,
-                              {"email": f"{uuid.uuid4()}@peer"} if parent == "users" else {})
+        row.update(_parent_keys(connection, name))
         row[column] = bad
         if not column.endswith("_id"):  # the model cannot know a key is missing
             with pytest.raises(ValidationError):
@@ -202,10 +200,7 @@ def test_peer_unvalidated_instances_are_refused_on_flush(
     row, bad = data.draw(ROWS[name]), data.draw(values)
     example = connection.begin_nested()
     try:
-        if name in PARENT:
-            parent, fk = PARENT[name]
-            row[fk] = _insert(connection, parent,
-                              {"email": f"{uuid.uuid4()}@peer"} if parent == "users" else {})
+        row.update(_parent_keys(connection, name))
         instance = MODELS[name](**row)  # table=True: no validation
         setattr(instance, column, bad)
         with Session(bind=connection, join_transaction_mode="create_savepoint") as session:

@@ -128,21 +128,14 @@ def _merge(argv: Sequence[str]) -> int:
 
 def _models_metadata(models: str | None) -> Any:
     """The MetaData of ``models`` (else of ``models`` in ./pyproject.toml), None when neither
-    names one. Raises HarnessError when the module cannot be imported."""
-    import importlib
+    names one. Raises HarnessError when the module cannot be imported, as a run would."""
+    from .configuration import pyproject_of, read_configuration
+    from .subject import import_models, metadata_of
 
-    from .configuration import ConfigurationError, pyproject_of, read_configuration
-    from .subject import metadata_of
-
-    name = models or read_configuration(pyproject_of(Path.cwd(), None), {}).models
-    if name is None:
+    configuration = read_configuration(pyproject_of(Path.cwd(), None), {"models": models})
+    if configuration.models is None:
         return None
-    sys.path.insert(0, str(Path.cwd()))  # the project's folder, as a run imports it
-    try:
-        return metadata_of(importlib.import_module(name))
-    except ImportError as error:
-        raise ConfigurationError(f"models {name!r} cannot be imported: "
-                                 f"{type(error).__name__}: {error}") from None
+    return metadata_of(import_models(configuration)[1])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,8 +27,8 @@ from .harness.provision import parse_db_url
 from .harness.schema import SchemaSpec, parse_schema_option
 from .migrations.environment import AlembicEnv, parse_alembic_env
 
-__all__ = ["UNDER_TEST_KEY", "UnderTest", "metadata_of", "resolve", "table_models",
-           "under_test_of"]
+__all__ = ["UNDER_TEST_KEY", "UnderTest", "import_models", "metadata_of", "resolve",
+           "table_models", "under_test_of"]
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,10 @@ def _last_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[-1].strip() if lines else ''}".rstrip(": ")
 
 
-def _import_models(configuration: Configuration) -> tuple[str, ModuleType]:
+def import_models(configuration: Configuration) -> tuple[str, ModuleType]:
+    """The configured models module, imported with the project's folder importable; returns
+    (its name, the module). Raises ConfigurationError, one line with the fix, when no models
+    are configured or the module cannot be imported."""
     name = configuration.models
     if not name:
         where = (f"in {configuration.pyproject}" if configuration.pyproject is not None
@@ -198,7 +201,7 @@ def resolve(configuration: Configuration) -> UnderTest:
             raise ConfigurationError(str(error)) from None
     alembic_ini = _alembic_ini(configuration)
     schema = _schema(configuration, alembic_ini)
-    name, module = _import_models(configuration)
+    name, module = import_models(configuration)
     models = table_models(module)
     if not models and not metadata_of(module).tables:
         raise ConfigurationError(
