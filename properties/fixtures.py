@@ -46,6 +46,7 @@ from .harness import (
 )
 from .harness.schema import MigrationsBlocked
 from .report import Ledger
+from .report.snapshot import read_snapshot
 from .subject import UnderTest, under_test_of
 from .verdicts import RootCauses, conclude, finding_cause
 
@@ -196,11 +197,29 @@ def _schemafuzz_schema_build(pytestconfig: pytest.Config, schemafuzz_server: Dat
                 url = build_schema_database(under_test_of(pytestconfig), schemafuzz_server)
             except MigrationsBlocked as finding:
                 blocker(pytestconfig, UPGRADE_FROM_EMPTY, str(finding))
+    if url is not None:
+        _snapshot_into_ledger(pytestconfig, url)
     try:
         yield url
     finally:
         if url is not None:
             schemafuzz_server.drop_database(url)
+
+
+def _snapshot_into_ledger(config: pytest.Config, url: URL) -> None:
+    """Keep what the database under test holds in the run's ledger, for the report's diagram
+    (one catalogue read per process; a failed read leaves the diagram to the models)."""
+    ledger = _ledger_of(config)
+    if ledger.schema is not None:
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            ledger.schema = read_snapshot(connection, under_test_of(config).schema.describe())
+    except sa.exc.SQLAlchemyError:
+        pass
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

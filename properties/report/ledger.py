@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Entry", "Ledger", "Measurement"]
 
@@ -85,6 +86,9 @@ class Ledger:
         self.entries: dict[tuple[str, str, str], Entry] = {}
         self.measurements: list[Measurement] = []
         self.inapplicable: dict[str, str] = {}  # criterion -> why it does not apply
+        # The schema under test as read from the database (report.snapshot), or None when no
+        # property of the run built it.
+        self.schema: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         # Hypothesis prints a failing test's arguments, fixtures included: a readable summary.
@@ -141,6 +145,7 @@ class Ledger:
             self.entries[key] = mine
         self.measurements.extend(other.measurements)
         self.inapplicable.update(other.inapplicable)
+        self.schema = self.schema or other.schema
 
     def dump(self, path: Path) -> None:
         """Write the ledger as JSON to ``path`` (parent folders created)."""
@@ -149,6 +154,7 @@ class Ledger:
             "entries": [asdict(e) for e in self.entries.values()],
             "measurements": [asdict(m) for m in self.measurements],
             "inapplicable": self.inapplicable,
+            "schema": self.schema,
         }, indent=1))
 
     @classmethod
@@ -161,6 +167,7 @@ class Ledger:
             ledger.entries[entry.key] = entry
         ledger.measurements = [Measurement(**raw) for raw in data["measurements"]]
         ledger.inapplicable = dict(data.get("inapplicable", {}))
+        ledger.schema = data.get("schema")
         return ledger
 
     def sorted_entries(self) -> list[Entry]:

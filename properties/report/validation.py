@@ -1,6 +1,7 @@
 """The validation report: SC-001..SC-010 with their verdicts and the figures measured in this run,
-the constraint-coverage table and an entity-relationship diagram of the models, written to
-``VALIDATION_REPORT.md`` and ``VALIDATION_REPORT.json`` (and ``erd.png`` with Graphviz).
+the constraint-coverage table and an entity-relationship diagram of the schema under test,
+written to ``VALIDATION_REPORT.md`` and ``VALIDATION_REPORT.json`` (and
+``diagrams/entity-relationship.png``).
 
 A criterion's verdict comes only from measurements of the run: ``pass`` when every measurement
 of it passed, ``FAIL`` when any failed, ``not measured`` when no property measured it (never
@@ -21,6 +22,7 @@ from .criteria import CRITERIA, Criterion
 from .erd import Diagram, draw_erd
 from .ledger import Ledger, Measurement
 from .render import SECTIONS
+from .snapshot import snapshot_metadata
 
 __all__ = [
     "NOT_APPLICABLE",
@@ -155,26 +157,60 @@ def _json(judged: list[Verdict], ledger: Ledger, diagram: Diagram | None,
         ],
         "coverage": [{**asdict(e), "outcome": e.outcome} for e in ledger.sorted_entries()],
         "erd": None if diagram is None else {
-            "mermaid": diagram.mermaid, "png": diagram.png.name if diagram.png else None,
+            "mermaid": diagram.mermaid, "png": DIAGRAM_PNG.as_posix() if diagram.png else None,
             "note": diagram.note,
         },
     }
 
 
+DIAGRAM_PNG = Path("diagrams") / "entity-relationship.png"
+
+
+def _marks(ledger: Ledger) -> dict[tuple[str, str], str]:
+    """Each column's note in the diagram: the findings on it, and a foreign key's ON DELETE."""
+    notes: dict[tuple[str, str], list[str]] = {}
+    for e in ledger.sorted_entries():
+        for kind, label in (("drift", "FINDING"), ("unguarded", "UNGUARDED")):
+            if e.notes(kind):
+                notes.setdefault((e.table, e.column), []).append(f"{label} {e.rule}")
+    for name, table in (ledger.schema or {}).get("tables", {}).items():
+        for key in table["foreign_keys"]:
+            notes.setdefault((name, key["columns"][0]), []).append(f"ON DELETE {key['ondelete']}")
+    return {column: "; ".join(texts) for column, texts in notes.items()}
+
+
+def _diagram(ledger: Ledger, metadata: sa.MetaData | None, png: Path) -> Diagram | None:
+    """The diagram of the schema the run tested (its catalogue, read when it was built), or of
+    the models when no property built it; None when neither is there."""
+    if ledger.schema is not None:
+        diagram = draw_erd(snapshot_metadata(ledger.schema), png, _marks(ledger))
+        source = (f"Drawn from the database's catalogue of the schema under test (built from "
+                  f"{ledger.schema['source']}); a column with a finding is marked.")
+    elif metadata is not None:
+        diagram = draw_erd(metadata, png, _marks(ledger))
+        source = ("Drawn from the models' metadata: no property of this run built the schema "
+                  "under test.")
+    else:
+        return None
+    note = " ".join(part for part in (source, diagram.note) if part)
+    return Diagram(diagram.mermaid, diagram.png, note)
+
+
 def write_validation_report(ledger: Ledger, metadata: sa.MetaData | None,
                             folder: Path) -> tuple[Path, Path]:
-    """Write ``VALIDATION_REPORT.md`` and ``VALIDATION_REPORT.json`` (plus ``erd.png`` where
-    Graphviz is installed) into ``folder`` and return the two report paths. ``metadata`` is the
-    models' MetaData for the diagram (None when the models could not be imported). Raises
+    """Write ``VALIDATION_REPORT.md`` and ``VALIDATION_REPORT.json`` (plus the diagram's PNG at
+    ``diagrams/entity-relationship.png`` when it can be rendered) into ``folder`` and return
+    the two report paths. The diagram is the schema under test as the ledger's snapshot holds
+    it, else ``metadata`` (the models' MetaData; None when they could not be imported). Raises
     OSError when the folder cannot be written."""
     folder.mkdir(parents=True, exist_ok=True)
-    png = folder / "erd.png"
+    png = folder / DIAGRAM_PNG
     png.unlink(missing_ok=True)  # never show a diagram left by an earlier run
-    diagram = draw_erd(metadata, png) if metadata is not None else None
+    diagram = _diagram(ledger, metadata, png)
     judged = verdicts(ledger)
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     md, js = folder / "VALIDATION_REPORT.md", folder / "VALIDATION_REPORT.json"
-    md.write_text(_markdown(judged, ledger, diagram, generated, png.name))
+    md.write_text(_markdown(judged, ledger, diagram, generated, DIAGRAM_PNG.as_posix()))
     js.write_text(json.dumps(_json(judged, ledger, diagram, generated), indent=1) + "\n")
     return md, js
 

