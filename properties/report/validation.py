@@ -25,17 +25,20 @@ from .render import SECTIONS
 from .snapshot import snapshot_metadata
 
 __all__ = [
+    "MEASURED",
     "NOT_APPLICABLE",
     "NOT_MEASURED",
     "Verdict",
     "validation_summary_lines",
+    "verdict_counts",
     "verdicts",
     "write_validation_report",
 ]
 
 NOT_MEASURED = "not measured"
 NOT_APPLICABLE = "not applicable"
-_VERDICTS = ("pass", "FAIL", NOT_MEASURED, NOT_APPLICABLE)
+MEASURED = "measured"  # a benchmark the spec gives no threshold: a figure, not a pass
+_VERDICTS = ("pass", "FAIL", MEASURED, NOT_MEASURED, NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,14 @@ class Verdict:
     """One criterion's outcome in this run, with the measurements behind it."""
 
     criterion: Criterion
-    verdict: str  # "pass" | "FAIL" | "not measured" | "not applicable"
+    verdict: str  # "pass" | "FAIL" | "measured" | "not measured" | "not applicable"
     measurements: tuple[Measurement, ...]
-    why: str = ""  # for "not applicable"
+    why: str = ""  # for "not applicable", and "not measured" when the run could not measure it
 
 
 def verdicts(ledger: Ledger) -> list[Verdict]:
-    """Return SC-001..SC-010 in order, each judged from ``ledger``'s measurements only."""
+    """Return SC-001..SC-010 in order, each judged from ``ledger``'s measurements only: FAIL
+    when one failed its threshold, ``measured`` (not a pass) for a criterion without one."""
     judged = []
     for criterion in CRITERIA:
         found = tuple(ledger.measurements_of(criterion.id))
@@ -57,13 +61,14 @@ def verdicts(ledger: Ledger) -> list[Verdict]:
             judged.append(Verdict(criterion, NOT_APPLICABLE, found,
                                   ledger.inapplicable[criterion.id]))
             continue
-        if not found:
+        why = ledger.unmeasurable.get(criterion.id, "")
+        if any(not m.passed for m in found):
+            verdict, why = "FAIL", ""
+        elif not found or why:
             verdict = NOT_MEASURED
-        elif all(m.passed for m in found):
-            verdict = "pass"
         else:
-            verdict = "FAIL"
-        judged.append(Verdict(criterion, verdict, found))
+            verdict = "pass" if criterion.threshold else MEASURED
+        judged.append(Verdict(criterion, verdict, found, why))
     return judged
 
 
@@ -72,20 +77,21 @@ def _cell(text: str) -> str:
 
 
 def _criteria_markdown(judged: list[Verdict]) -> list[str]:
-    lines = ["| criterion | demands | verdict | figure measured | measured by |",
-             "|---|---|---|---|---|"]
+    lines = ["| criterion | demands | threshold | verdict | figure measured | measured by |",
+             "|---|---|---|---|---|---|"]
     for item in judged:
-        shown = {"pass": "pass", "FAIL": "**FAIL**", NOT_MEASURED: "_not measured_",
-                 NOT_APPLICABLE: "_not applicable_"}
-        if not item.measurements:
+        shown = {"pass": "pass", "FAIL": "**FAIL**", MEASURED: "_measured_",
+                 NOT_MEASURED: "_not measured_", NOT_APPLICABLE: "_not applicable_"}
+        threshold = _cell(item.criterion.threshold) or "none in the spec"
+        if not item.measurements or item.verdict == NOT_MEASURED:
             figure = item.why or "no property measured it in this run"
-            lines.append(f"| {item.criterion.id} | {_cell(item.criterion.title)} | "
+            lines.append(f"| {item.criterion.id} | {_cell(item.criterion.title)} | {threshold} | "
                          f"{shown[item.verdict]} | {_cell(figure)} | — |")
             continue
         figures = "<br>".join(("" if m.passed else "**FAIL** ") + _cell(m.figure)
                               for m in item.measurements)
         by = "<br>".join(f"`{m.measured_by}`" for m in item.measurements)
-        lines.append(f"| {item.criterion.id} | {_cell(item.criterion.title)} | "
+        lines.append(f"| {item.criterion.id} | {_cell(item.criterion.title)} | {threshold} | "
                      f"{shown[item.verdict]} | {figures} | {by} |")
     return lines
 
@@ -120,14 +126,12 @@ def _diagram_markdown(diagram: Diagram | None, png_name: str) -> list[str]:
 
 def _markdown(judged: list[Verdict], ledger: Ledger, diagram: Diagram | None,
               generated: str, png_name: str) -> str:
-    counts = {v: sum(item.verdict == v for item in judged) for v in _VERDICTS}
     lines = [
         "# Validation report",
         "",
-        f"Generated {generated} from the measurements of this run: {counts['pass']} pass, "
-        f"{counts['FAIL']} FAIL, {counts[NOT_MEASURED]} not measured, "
-        f"{counts[NOT_APPLICABLE]} not applicable. A criterion no property "
-        "measured is shown as _not measured_, never as a pass.",
+        f"Generated {generated} from the measurements of this run: {verdict_counts(judged)}. "
+        "A criterion no property measured is shown as _not measured_, and a benchmark the "
+        "spec gives no threshold as _measured_: neither is a pass.",
         "",
         "## Success criteria",
         "",
@@ -150,7 +154,8 @@ def _json(judged: list[Verdict], ledger: Ledger, diagram: Diagram | None,
         "generated": generated,
         "criteria": [
             {"id": item.criterion.id, "title": item.criterion.title,
-             "figure_kind": item.criterion.figure, "verdict": item.verdict,
+             "figure_kind": item.criterion.figure, "threshold": item.criterion.threshold,
+             "verdict": item.verdict,
              "why": item.why,
              "measurements": [asdict(m) for m in item.measurements]}
             for item in judged
@@ -215,18 +220,35 @@ def write_validation_report(ledger: Ledger, metadata: sa.MetaData | None,
     return md, js
 
 
-def validation_summary_lines(ledger: Ledger) -> list[str]:
-    """Terminal lines: the verdict count, then each failed or unmeasured criterion."""
-    judged = verdicts(ledger)
+def verdict_counts(judged: list[Verdict]) -> str:
+    """``4 pass, 1 FAIL, 1 measured, 4 not measured, 0 not applicable`` for ``judged``."""
     counts = {v: sum(item.verdict == v for item in judged) for v in _VERDICTS}
-    lines = [f"success criteria: {counts['pass']} pass, {counts['FAIL']} FAIL, "
-             f"{counts[NOT_MEASURED]} not measured, {counts[NOT_APPLICABLE]} not applicable"]
+    return ", ".join(f"{counts[v]} {v}" for v in _VERDICTS)
+
+
+def _short_figure(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def validation_summary_lines(ledger: Ledger) -> list[str]:
+    """Terminal lines: the verdict counts, then one line per criterion: its verdict, the figure
+    behind it (the failed one for a FAIL) and the threshold it was judged against."""
+    judged = verdicts(ledger)
+    lines = [f"success criteria: {verdict_counts(judged)}"]
     for item in judged:
-        if item.verdict == "FAIL":
-            failed = next(m for m in item.measurements if not m.passed)
-            lines.append(f"  {item.criterion.id} FAIL: {' '.join(failed.figure.split())[:300]}")
-        elif item.verdict == NOT_MEASURED:
-            lines.append(f"  {item.criterion.id} not measured: {item.criterion.title}")
-        elif item.verdict == NOT_APPLICABLE:
-            lines.append(f"  {item.criterion.id} not applicable: {item.why}")
+        criterion = item.criterion
+        if item.verdict == NOT_MEASURED:
+            lines.append(f"  {criterion.id} not measured: {item.why or criterion.title}")
+            continue
+        if item.verdict == NOT_APPLICABLE:
+            lines.append(f"  {criterion.id} not applicable: {item.why}")
+            continue
+        shown = next((m for m in item.measurements if not m.passed), item.measurements[0])
+        more = len(item.measurements) - 1
+        figure = _short_figure(shown.figure, 300 if item.verdict == "FAIL" else 160)
+        against = (f"threshold: {criterion.threshold}" if criterion.threshold
+                   else "no threshold in the spec")
+        lines.append(f"  {criterion.id} {item.verdict}: {figure}"
+                     + (f" (+{more} more)" if more else "") + f" [{against}]")
     return lines

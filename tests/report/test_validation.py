@@ -46,8 +46,8 @@ def test_report_lists_every_criterion_coverage_and_diagram(tmp_path: Path) -> No
     text = md.read_text()
     for criterion in CRITERIA:
         assert f"| {criterion.id} | " in text
-    assert "| SC-001 | Schema after `alembic upgrade head` matches the models | _not measured_ |" \
-        in text
+    assert "| SC-001 | Schema after `alembic upgrade head` matches the models | no difference | " \
+        "_not measured_ |" in text
     assert "| SC-009 |" in text and "**FAIL** Seq Scan on tasks" in text
     assert "| tasks | title | `varchar(200)` | max_length | database, model | 3 | 2 | held |" \
         in text
@@ -70,7 +70,7 @@ def test_report_lists_every_criterion_coverage_and_diagram(tmp_path: Path) -> No
 def test_without_models_the_report_is_still_written(tmp_path: Path) -> None:
     md, _ = write_validation_report(Ledger(), None, tmp_path)
     text = md.read_text()
-    assert "0 pass, 0 FAIL, 10 not measured, 0 not applicable" in text
+    assert "0 pass, 0 FAIL, 0 measured, 10 not measured, 0 not applicable" in text
     assert "No diagram: the models could not be imported." in text
 
 
@@ -121,8 +121,12 @@ def test_the_snapshot_of_a_live_schema_is_drawn_with_its_own_types(
 
 def test_summary_lines_name_failures_and_unmeasured() -> None:
     lines = validation_summary_lines(_ledger())
-    assert lines[0] == "success criteria: 1 pass, 1 FAIL, 8 not measured, 0 not applicable"
-    assert "  SC-009 FAIL: Seq Scan on tasks" in lines
+    assert lines[0] == \
+        "success criteria: 1 pass, 1 FAIL, 0 measured, 8 not measured, 0 not applicable"
+    assert "  SC-009 FAIL: Seq Scan on tasks (+1 more) [threshold: a typical user's query is " \
+        "served by an index leading with user_id]" in lines
+    assert "  SC-004 pass: pg_stat_ssl.ssl=true [threshold: ssl=true through the engine; " \
+        "sslmode=require refused without SSL]" in lines
     assert any(line.startswith("  SC-001 not measured") for line in lines)
 
 
@@ -142,3 +146,12 @@ def test_measuring_records_pass_fail_and_nothing_for_a_skip() -> None:
     ]
     with pytest.raises(ValueError, match="SC-011"), measuring(ledger, "SC-011", "t::x"):
         pass
+
+
+def test_a_benchmark_without_a_threshold_is_measured_not_passed() -> None:
+    ledger = Ledger()
+    ledger.measure("SC-010", passed=True, figure="upgrade head: 180 ms", measured_by="t::up")
+    judged = {v.criterion.id: v.verdict for v in verdicts(ledger)}
+    assert judged["SC-010"] == "measured"
+    lines = validation_summary_lines(ledger)
+    assert "  SC-010 measured: upgrade head: 180 ms [no threshold in the spec]" in lines
