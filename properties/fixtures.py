@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # imported by the fixture: it loads the strategies, too slow 
     from .outcomes import Tallies
 
 __all__ = ["LEDGER_KEY", "PROVISIONED_KEY", "Verdict", "build_schema_database", "close_provisioned",
-           "setup_error_line", "setup_errors_end_the_run", "worker_share"]
+           "run_ledger", "setup_error_line", "setup_errors_end_the_run", "worker_share"]
 
 PROVISIONED_KEY = pytest.StashKey[Provisioned]()
 LEDGER_KEY = pytest.StashKey[Ledger]()
@@ -209,7 +209,7 @@ def _schemafuzz_schema_build(pytestconfig: pytest.Config, schemafuzz_server: Dat
 def _snapshot_into_ledger(config: pytest.Config, url: URL) -> None:
     """Keep what the database under test holds in the run's ledger, for the report's diagram
     (one catalogue read per process; a failed read leaves the diagram to the models)."""
-    ledger = _ledger_of(config)
+    ledger = run_ledger(config)
     if ledger.schema is not None:
         return
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -270,10 +270,10 @@ def schemafuzz_db(schemafuzz_schema_engine: sa.Engine) -> Iterator[Sandbox]:
 def schemafuzz_ledger(pytestconfig: pytest.Config) -> Ledger:
     """The run's constraint-coverage ledger; properties declare constraints and count the
     examples that exercised them. Written to ``.schemafuzz/coverage.{md,json}`` at the end."""
-    return _ledger_of(pytestconfig)
+    return run_ledger(pytestconfig)
 
 
-def _ledger_of(config: pytest.Config) -> Ledger:
+def run_ledger(config: pytest.Config) -> Ledger:
     """The run's ledger, made on first use (by the fixture, or by a root cause of the app's
     code met inside a property)."""
     if LEDGER_KEY not in config.stash:
@@ -341,7 +341,7 @@ def _verdict_of(item: pytest.Item) -> Verdict:
     if _ROOT_CAUSES_KEY not in config.stash:
         config.stash[_ROOT_CAUSES_KEY] = RootCauses()
     accepted = under_test_of(config).configuration.accept_unguarded
-    return Verdict(_ledger_of(config), config.stash[_ROOT_CAUSES_KEY], accepted, item.nodeid)
+    return Verdict(run_ledger(config), config.stash[_ROOT_CAUSES_KEY], accepted, item.nodeid)
 
 
 @pytest.fixture

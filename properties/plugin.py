@@ -121,7 +121,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if not is_active(config):
         return
     guard.arm()  # xdist workers do not run pytest_load_initial_conftests for plugins
-    from . import collection, fixtures, progress, replay, reporting, verdicts, xdist_control
+    from . import (
+        collection,
+        fixtures,
+        progress,
+        replay,
+        reporting,
+        run_scope,
+        verdicts,
+        xdist_control,
+    )
 
     xdist_control.permit_shared_server(config)
     try:
@@ -136,6 +145,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for module in (collection, fixtures, replay, reporting, progress, verdicts):
         config.pluginmanager.register(module, f"schemafuzz.{module.__name__.rsplit('.', 1)[1]}")
     xdist_control.register(config)
+    run_scope.register(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

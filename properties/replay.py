@@ -1,7 +1,8 @@
 """After a property fails: the command that replays it, as printed, from the directory the user
 ran in (the failing example is saved in the example database and runs first), and, when the
 failure sent statements to the database, a SQL script that reproduces it with ``psql`` alone,
-in ``.schemafuzz/repro/`` of the project's rootdir (the scripts of the last run are replaced).
+in ``.schemafuzz/repro/`` of the project's rootdir (a test's script is replaced when it runs
+again; a run of the whole suite removes the scripts of tests it did not have).
 
 The command names the test by its path as seen from the working directory and repeats what the
 run was told on its command line (``--schemafuzz`` and the ``--schemafuzz-*`` options); what
@@ -12,6 +13,7 @@ came from ``[tool.schemafuzz]`` is read again from the same pyproject.toml. A pa
 from __future__ import annotations
 
 import shlex
+import time
 from collections.abc import Generator
 from pathlib import Path
 
@@ -20,10 +22,10 @@ from sqlalchemy.engine import make_url
 
 from .configuration import OPTIONS
 from .harness import HarnessError, Sandbox, describe_url, guard
-from .harness.recorder import write_repro_script
+from .harness.recorder import repro_script_path, write_repro_script
 from .subject import UnderTest, under_test_of
 
-__all__ = ["how_to_build", "replay_command"]
+__all__ = ["how_to_build", "remove_scripts_of_other_runs", "replay_command", "repro_folder"]
 
 
 def replay_command(item: pytest.Item) -> str:
@@ -77,13 +79,34 @@ def how_to_build(under_test: UnderTest) -> str:
             f"env='{under_test.alembic_env}').upgrade()\"")
 
 
+_STARTED_KEY = pytest.StashKey[float]()
+
+
+def repro_folder(config: pytest.Config) -> Path:
+    """The folder of the run's repro scripts: ``.schemafuzz/repro`` of the rootdir."""
+    return config.rootpath / ".schemafuzz" / "repro"
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    # The repro scripts describe this run's failures only: the last run's are removed (by the
-    # controller, before any worker writes), so the folder never piles up.
-    if getattr(session.config, "workerinput", None) is not None:
-        return
-    for old in (session.config.rootpath / ".schemafuzz" / "repro").glob("*.sql"):
-        old.unlink(missing_ok=True)
+    session.config.stash[_STARTED_KEY] = time.time()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A test's script describes its last failure: removed when it runs again (and written
+    # again if it fails). The scripts of tests this run leaves out are kept.
+    repro_script_path(repro_folder(item.config), item.nodeid).unlink(missing_ok=True)
+
+
+def remove_scripts_of_other_runs(config: pytest.Config) -> None:
+    """Remove the repro scripts no test of this run wrote (of tests renamed or gone); called
+    at the end of a run that ran the whole suite, so the folder never piles up."""
+    started = config.stash.get(_STARTED_KEY, time.time())
+    for old in repro_folder(config).glob("*.sql"):
+        try:
+            if old.stat().st_mtime < started:
+                old.unlink()
+        except OSError:
+            pass
 
 
 @pytest.hookimpl(wrapper=True)
@@ -113,7 +136,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     under_test = under_test_of(item.config)
     try:
         path = write_repro_script(
-            item.config.rootpath / ".schemafuzz" / "repro", item.nodeid, statements,
+            repro_folder(item.config), item.nodeid, statements,
             how_to_build(under_test), str(call.excinfo.value) if call.excinfo else "",
         )
     except (OSError, HarnessError) as error:

@@ -1,5 +1,6 @@
 """At the end of a run: merge the coverage ledgers (one per xdist worker), write the coverage
-and validation reports under ``.schemafuzz/`` of the rootdir, and print their summary.
+and validation reports under ``.schemafuzz/`` of the rootdir (``.schemafuzz/partial/`` for a
+run that left some properties out: see :mod:`schemafuzz.run_scope`), and print their summary.
 
 A run that ended on a usage error never gets here (its configuration was refused in
 ``pytest_configure``), so it writes no report.
@@ -7,6 +8,7 @@ A run that ended on a usage error never gets here (its configuration was refused
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,10 @@ import pytest
 
 from .fixtures import DESCRIPTION_KEY, LEDGER_KEY, PROVISIONED_KEY, worker_share
 from .harness import guard
+from .replay import remove_scripts_of_other_runs
 from .report import Ledger, summary_lines, write_reports
 from .report.validation import validation_summary_lines, write_validation_report
-from .shards import LEDGER_FILE
+from .shards import LEDGER_FILE, PARTIAL_FOLDER
 from .subject import under_test_of
 from .verdicts import rule_keys
 from .xdist_control import RUN_ID_KEY
@@ -71,6 +74,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     run_id = config.stash.get(RUN_ID_KEY, None)
     parts = sorted(_parts_folder(config).glob(f"{run_id}-*.json")) if run_id else []
     if (ledger is None or not (ledger.entries or ledger.measurements)) and not parts:
+        if ledger is None or ledger.scope is None or not ledger.scope.partial:
+            remove_scripts_of_other_runs(config)
         return
     merged = Ledger()
     if ledger is not None:
@@ -81,13 +86,22 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if under_test_of(config).alembic_ini is None:
         for criterion in ("SC-005", "SC-010"):
             merged.not_applicable(criterion, "no Alembic project configured")
-    md, js = write_reports(merged, config.rootpath / ".schemafuzz")
-    merged.dump(config.rootpath / ".schemafuzz" / LEDGER_FILE)  # for `schemafuzz merge`
-    lines = [*summary_lines(merged), *_unused_acceptances(config, merged),
+    folder = config.rootpath / ".schemafuzz"
+    scope_lines = []
+    if merged.scope is not None and merged.scope.partial:
+        # Beside the last complete run's reports, never over them.
+        folder = folder / PARTIAL_FOLDER
+        scope_lines = [f"{merged.scope.describe()}: reports in {folder} (the last complete "
+                       f"run's reports in {folder.parent} are kept)"]
+    else:
+        remove_scripts_of_other_runs(config)
+        shutil.rmtree(folder / PARTIAL_FOLDER, ignore_errors=True)  # older than this run
+    md, js = write_reports(merged, folder)
+    merged.dump(folder / LEDGER_FILE)  # for `schemafuzz merge`
+    lines = [*scope_lines, *summary_lines(merged), *_unused_acceptances(config, merged),
              f"report: {md} and {js.name}"]
     try:
-        vmd, vjs = write_validation_report(merged, under_test_of(config).metadata,
-                                           config.rootpath / ".schemafuzz")
+        vmd, vjs = write_validation_report(merged, under_test_of(config).metadata, folder)
         lines += [*validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}"]
     except Exception as error:  # the session must end cleanly whatever the report does
         lines.append(f"validation report not written: {error}")

@@ -19,17 +19,21 @@ from .harness.errors import HarnessError
 from .report import Ledger, summary_lines, write_reports
 from .report.validation import validation_summary_lines, verdicts, write_validation_report
 
-__all__ = ["LEDGER_FILE", "Merged", "ledger_of", "merge_runs"]
+__all__ = ["LEDGER_FILE", "PARTIAL_FOLDER", "Merged", "ledger_of", "merge_runs"]
 
 LEDGER_FILE = "ledger.json"
+PARTIAL_FOLDER = "partial"  # under .schemafuzz/: the reports of a run that left some out
 
 
 def ledger_of(folder: Path) -> Path:
     """The ledger a run left in ``folder`` (its ``.schemafuzz`` folder, or the folder the run
-    started in). Raises HarnessError naming the folder when it holds none."""
-    for candidate in (folder / LEDGER_FILE, folder / ".schemafuzz" / LEDGER_FILE):
-        if candidate.is_file():
-            return candidate
+    started in); a shard's, which left part of the suite out, is in ``partial/`` there. The
+    newest when there are several. Raises HarnessError naming the folder when it holds none."""
+    candidates = [base / sub / LEDGER_FILE for base in (folder, folder / ".schemafuzz")
+                  for sub in (".", PARTIAL_FOLDER)]
+    found = [path for path in candidates if path.is_file()]
+    if found:
+        return max(found, key=lambda path: path.stat().st_mtime)
     raise HarnessError(f"{folder}: no {LEDGER_FILE} here or in {folder / '.schemafuzz'} (give "
                        "the .schemafuzz folder a `pytest properties` run wrote, e.g. a shard's "
                        "uploaded artifact)")
@@ -61,7 +65,8 @@ def merge_runs(folders: Sequence[Path], out: Path, metadata: sa.MetaData | None)
     merged.dump(out / LEDGER_FILE)
     holds = (not any(e.findings or e.unguarded for e in merged.entries.values())
              and not any(v.verdict == "FAIL" for v in verdicts(merged)))
-    return Merged([f"merged {len(folders)} runs: {', '.join(str(f) for f in folders)}",
+    scope = [] if merged.scope is None else [merged.scope.describe()]
+    return Merged([f"merged {len(folders)} runs: {', '.join(str(f) for f in folders)}", *scope,
                    *summary_lines(merged), f"report: {md} and {js.name}",
                    *validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}"],
                   holds)

@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from .diagnostics import sqlstate_of
 
-__all__ = ["StatementRecorder", "write_repro_script"]
+__all__ = ["StatementRecorder", "repro_script_path", "write_repro_script"]
 
 
 class StatementRecorder:
@@ -61,13 +61,18 @@ class StatementRecorder:
             event.remove(self._connection.engine, "handle_error", self._on_error)
 
 
+def repro_script_path(folder: Path, nodeid: str) -> Path:
+    """Where the repro script of the test ``nodeid`` is written in ``folder``."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nodeid).strip("_")
+    return folder / f"{safe[:180]}.sql"
+
+
 def write_repro_script(folder: Path, nodeid: str, statements: list[str], how_to_build: str,
                        failure: str) -> Path:
     """Write ``statements`` as a standalone psql script named after the test and return its
     path. The script runs in a transaction that it rolls back, so it changes nothing."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nodeid).strip("_")
+    path = repro_script_path(folder, nodeid)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{safe[:180]}.sql"
     header = [
         f"-- Reproduces the failure of {nodeid}",
         "-- " + " ".join(failure.split())[:500],

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .scope import RunScope
+
 __all__ = ["Entry", "Ledger", "Measurement"]
 
 _NOTE_KINDS = ("drift", "unguarded", "accepted", "advice", "coerced", "unsupported")
@@ -90,6 +92,8 @@ class Ledger:
         # The schema under test as read from the database (report.snapshot), or None when no
         # property of the run built it.
         self.schema: dict[str, Any] | None = None
+        # How much of the suite the run ran, or None when it ran no built-in property.
+        self.scope: RunScope | None = None
 
     def __repr__(self) -> str:
         # Hypothesis prints a failing test's arguments, fixtures included: a readable summary.
@@ -154,6 +158,8 @@ class Ledger:
         self.inapplicable.update(other.inapplicable)
         self.unmeasurable.update(other.unmeasurable)
         self.schema = self.schema or other.schema
+        if other.scope is not None:
+            self.scope = other.scope if self.scope is None else self.scope.add(other.scope)
 
     def dump(self, path: Path) -> None:
         """Write the ledger as JSON to ``path`` (parent folders created)."""
@@ -164,6 +170,7 @@ class Ledger:
             "inapplicable": self.inapplicable,
             "unmeasurable": self.unmeasurable,
             "schema": self.schema,
+            "scope": None if self.scope is None else self.scope.to_json(),
         }, indent=1))
 
     @classmethod
@@ -178,6 +185,7 @@ class Ledger:
         ledger.inapplicable = dict(data.get("inapplicable", {}))
         ledger.unmeasurable = dict(data.get("unmeasurable", {}))
         ledger.schema = data.get("schema")
+        ledger.scope = RunScope.from_json(data["scope"]) if data.get("scope") else None
         return ledger
 
     def sorted_entries(self) -> list[Entry]:

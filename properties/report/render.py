@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .ledger import Ledger
 
-__all__ = ["SECTIONS", "summary_lines", "write_reports"]
+__all__ = ["SECTIONS", "scope_header", "summary_lines", "write_reports"]
 
 _LABELS = (("drift", "finding"), ("unguarded", "unguarded"), ("accepted", "accepted"),
            ("advice", "advice"), ("coerced", "coerced"), ("unsupported", "not generated"))
@@ -18,6 +18,7 @@ def _markdown(ledger: Ledger) -> str:
     lines = [
         "# Constraint coverage",
         "",
+        *scope_header(ledger),
         "| table | column | rule | kind | enforced by | valid | violations | outcome |",
         "|---|---|---|---|---|---:|---:|---|",
     ]
@@ -40,6 +41,14 @@ SECTIONS = (("drift", "Findings: drift (the layers disagree)"),
             ("coerced", "Enforced by coercion (PostgreSQL changes the value instead of "
                         "refusing it)"),
             ("unsupported", "Not generated (types without a strategy)"))
+
+
+def scope_header(ledger: Ledger) -> list[str]:
+    """The lines heading a report of a partial run (and a blank line), or none."""
+    if ledger.scope is None or not ledger.scope.partial:
+        return []
+    return [f"**{ledger.scope.describe()}.** These are not the whole suite's outcomes; the last "
+            "complete run's reports, when there is one, are in the folder above.", ""]
 
 
 def write_reports(ledger: Ledger, folder: Path) -> tuple[Path, Path]:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from .criteria import CRITERIA, Criterion
 from .erd import Diagram, draw_erd
 from .ledger import Ledger, Measurement
-from .render import SECTIONS
+from .render import SECTIONS, scope_header
 from .snapshot import snapshot_metadata
 
 __all__ = [
@@ -129,6 +129,7 @@ def _markdown(judged: list[Verdict], ledger: Ledger, diagram: Diagram | None,
     lines = [
         "# Validation report",
         "",
+        *scope_header(ledger),
         f"Generated {generated} from the measurements of this run: {verdict_counts(judged)}. "
         "A criterion no property measured is shown as _not measured_, and a benchmark the "
         "spec gives no threshold as _measured_: neither is a pass.",
@@ -152,6 +153,8 @@ def _json(judged: list[Verdict], ledger: Ledger, diagram: Diagram | None,
           generated: str) -> dict[str, Any]:
     return {
         "generated": generated,
+        "scope": None if ledger.scope is None else {**ledger.scope.to_json(),
+                                                    "partial": ledger.scope.partial},
         "criteria": [
             {"id": item.criterion.id, "title": item.criterion.title,
              "figure_kind": item.criterion.figure, "threshold": item.criterion.threshold,

@@ -3,6 +3,7 @@ right table, column and constraint; the unbroken schema passes the same selectio
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,7 @@ def test_broken_schema_is_caught_with_a_finding(
     output = _output(result)
     assert result.returncode == 1, output[-3000:]
     assert finding in output, output[-3000:]
-    assert (tmp_path / ".schemafuzz" / "coverage.md").read_text().count("FINDING") >= 1
+    assert (tmp_path / ".schemafuzz" / "partial" / "coverage.md").read_text().count("FINDING") >= 1
 
 
 def test_passive_deletes_removed_is_advice_not_a_failure(
@@ -91,7 +92,7 @@ def test_passive_deletes_removed_is_advice_not_a_failure(
     assert "0 drift, 0 unguarded, 3 advice" in output, output[-3000:]
     assert "advice: the database does ON DELETE CASCADE" in output, output[-3000:]
     assert "set passive_deletes=True" in output, output[-3000:]
-    coverage = (tmp_path / ".schemafuzz" / "coverage.md").read_text()
+    coverage = (tmp_path / ".schemafuzz" / "partial" / "coverage.md").read_text()
     assert "## Advice (same end state, a better way)" in coverage
     assert "FINDING" not in coverage
 
@@ -129,11 +130,40 @@ def test_the_report_draws_the_drifted_schema_not_the_models(
                             "violations and tasks.title:varchar",
                             "--schemafuzz-schema", f"sql:{schema}")
     assert result.returncode == 1, _output(result)[-3000:]
-    report = (tmp_path / ".schemafuzz" / "VALIDATION_REPORT.md").read_text()
+    report = (tmp_path / ".schemafuzz" / "partial" / "VALIDATION_REPORT.md").read_text()
     diagram = report[report.index("## Entity-relationship diagram"):]
     assert 'TEXT title "FINDING varchar(200)"' in diagram, diagram
     assert f"built from sql:{schema}" in diagram
     assert 'UUID user_id FK "ON DELETE CASCADE,indexed"' not in diagram  # no model flags
     assert 'UUID user_id FK "ON DELETE CASCADE"' in diagram
-    png = tmp_path / ".schemafuzz" / "diagrams" / "entity-relationship.png"
+    png = tmp_path / ".schemafuzz" / "partial" / "diagrams" / "entity-relationship.png"
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_narrowed_run_writes_partial_reports_beside_the_complete_ones(
+        tmp_path: Path, schemafuzz_server: DatabaseFactory) -> None:
+    """-k leaves most properties out: the reports go to .schemafuzz/partial/, headed with how
+    much ran; the complete run's reports (here a stand-in) and the repro scripts of tests the
+    run did not have are kept."""
+    complete = tmp_path / ".schemafuzz" / "VALIDATION_REPORT.md"
+    complete.parent.mkdir(parents=True)
+    complete.write_text("# Validation report\n\nfrom the last complete run\n")
+    kept = tmp_path / ".schemafuzz" / "repro" / "properties_test_x.py__test_other.sql"
+    kept.parent.mkdir()
+    kept.write_text("-- a failure of a test this run leaves out\n")
+    result = run_properties(tmp_path, schemafuzz_server, CONSTRAINTS, "-k", "users.email",
+                            "--schemafuzz-schema", "metadata")
+    output = _output(result)
+    assert result.returncode == 0, output[-3000:]
+    assert complete.read_text().endswith("from the last complete run\n")
+    assert kept.exists()
+    partial = tmp_path / ".schemafuzz" / "partial"
+    report = (partial / "VALIDATION_REPORT.md").read_text()
+    scope = json.loads((partial / "VALIDATION_REPORT.json").read_text())["scope"]
+    assert scope["partial"] and 0 < scope["ran"] < scope["collected"], scope
+    assert f"**partial: {scope['ran']} of {scope['collected']} collected properties ran " \
+        "(not collected: test_connection.py, test_foreign_keys.py, test_migrations.py, " \
+        "test_schema.py, test_stateful.py, test_timestamps.py).**" in report, report[:600]
+    assert f"partial: {scope['ran']} of {scope['collected']} collected properties ran" in output
+    assert "reports in" in output and "are kept" in output
+    assert (partial / "coverage.md").read_text().startswith("# Constraint coverage\n\n**partial")

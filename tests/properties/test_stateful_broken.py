@@ -80,7 +80,7 @@ def test_broken_schema_fails_the_machine_with_a_finding_and_its_steps(
     program = shortest_program(output)
     assert step in program, program
     print(f"\n--- shortest program ({selection}) ---\n{program}")
-    assert (tmp_path / ".schemafuzz" / "coverage.md").read_text().count("FINDING") >= 1
+    assert (tmp_path / ".schemafuzz" / "partial" / "coverage.md").read_text().count("FINDING") >= 1
 
 
 @pytest.mark.parametrize(("seed", "note"), [

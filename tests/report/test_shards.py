@@ -52,10 +52,18 @@ def test_two_shards_merge_into_the_report_of_one_run(
         check=False)
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert merged.stdout.startswith("merged 2 runs: "), merged.stdout
-    assert _coverage(tmp_path / "merged") == _coverage(tmp_path / "serial" / ".schemafuzz")
-    assert _verdicts(tmp_path / "merged") == _verdicts(tmp_path / "serial" / ".schemafuzz")
+    # The selection is part of the suite: its run and each shard wrote their reports as
+    # partial ones, and the merge says how much the shards ran together.
+    serial_reports = tmp_path / "serial" / ".schemafuzz" / "partial"
+    assert _coverage(tmp_path / "merged") == _coverage(serial_reports)
+    assert _verdicts(tmp_path / "merged") == _verdicts(serial_reports)
+    ran = _ran(serial)
+    assert f"partial: {ran} of " in merged.stdout.splitlines()[1], merged.stdout
+    assert json.loads((serial_reports / "VALIDATION_REPORT.json").read_text())["scope"]["ran"] \
+        == json.loads((tmp_path / "merged" / "VALIDATION_REPORT.json").read_text())["scope"]["ran"]
     # Each shard alone covers less than the whole.
-    halves = [_coverage(tmp_path / f"shard{group}" / ".schemafuzz") for group in (1, 2)]
+    halves = [_coverage(tmp_path / f"shard{group}" / ".schemafuzz" / "partial")
+              for group in (1, 2)]
     assert all(sum(e["violations"] for e in half) < sum(e["violations"] for e in
                                                         _coverage(tmp_path / "merged"))
                for half in halves)

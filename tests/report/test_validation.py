@@ -155,3 +155,30 @@ def test_a_benchmark_without_a_threshold_is_measured_not_passed() -> None:
     assert judged["SC-010"] == "measured"
     lines = validation_summary_lines(ledger)
     assert "  SC-010 measured: upgrade head: 180 ms [no threshold in the spec]" in lines
+
+
+def test_a_partial_scope_heads_the_reports_and_adds_up_across_shards(tmp_path: Path) -> None:
+    from schemafuzz.report import write_reports
+    from schemafuzz.report.scope import RunScope
+
+    first = RunScope(collected=80, ran=30, missing=["test_migrations.py"])
+    second = RunScope(collected=80, ran=50, missing=[])
+    assert first.partial and second.partial
+    assert first.describe() == \
+        "partial: 30 of 80 collected properties ran (not collected: test_migrations.py)"
+    whole = first.add(second)
+    assert (whole.ran, whole.missing, whole.partial) == (80, [], False)
+    assert whole.describe() == "complete: all 80 properties ran"
+    assert not RunScope().partial  # a run of a project's own tests only is not judged
+    ledger = _ledger()
+    ledger.scope = first
+    ledger.dump(tmp_path / "ledger.json")
+    assert Ledger.load(tmp_path / "ledger.json").scope == first
+    md, _ = write_validation_report(ledger, backend_metadata, tmp_path)
+    coverage, _ = write_reports(ledger, tmp_path)
+    for text in (md.read_text(), coverage.read_text()):
+        assert "**partial: 30 of 80 collected properties ran (not collected: " \
+            "test_migrations.py).** These are not the whole suite's outcomes" in text
+    report = json.loads((tmp_path / "VALIDATION_REPORT.json").read_text())
+    assert report["scope"] == {"collected": 80, "ran": 30, "missing": ["test_migrations.py"],
+                               "partial": True}
