@@ -41,15 +41,18 @@ class Entry:
     @property
     def outcome(self) -> str:
         """``FINDING`` when any check disagreed, ``UNGUARDED`` when only the model enforces
-        the rule, ``held`` when exercised both ways, ``valid only`` / ``violations only`` /
-        ``not exercised`` otherwise; accepted, coerced and advised rules say so after it."""
+        the rule, ``held`` when exercised both ways (an ON DELETE rule: when the cascade property
+        deleted parents), ``valid only`` / ``violations only`` / ``not exercised`` otherwise;
+        accepted, coerced and advised rules say so after it."""
         if self.findings:
             return "FINDING"
         if self.unguarded:
             return "UNGUARDED"
         if self.unsupported:
             return "not generated"
-        if self.valid and self.violations:
+        if self.kind == "on_delete":  # exercised by deleting parents, not by rows
+            outcome = "held" if self.valid else "not exercised"
+        elif self.valid and self.violations:
             outcome = "held"
         elif self.valid:
             outcome = "valid only"

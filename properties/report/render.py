@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from .ledger import Ledger
+from .ledger import Entry, Ledger
 
 __all__ = ["SECTIONS", "scope_header", "summary_lines", "write_reports"]
 
@@ -61,9 +61,21 @@ def write_reports(ledger: Ledger, folder: Path) -> tuple[Path, Path]:
     return md, js
 
 
+_RULE_WIDTH = 34  # a longer rule (a constraint's name) is shown as [n], named in the legend
+
+
+def _counts(entry: Entry) -> tuple[str, str]:
+    """The two count cells of ``entry``'s row: valid and violating examples, or, for an
+    ON DELETE rule, the deletes the cascade property made (through the ORM and through SQL)."""
+    if entry.kind == "on_delete":
+        return f"{entry.valid} deletes", "-"
+    return str(entry.valid), str(entry.violations)
+
+
 def summary_lines(ledger: Ledger) -> list[str]:
-    """Short lines for the terminal summary: totals, then every finding and every constraint
-    that was not exercised both ways."""
+    """Lines for the terminal summary: totals; then every constraint in aligned columns
+    (column, rule, layers, valid and violating examples, outcome), rules too long for their
+    column named in a legend below; then the text of every finding, advice and note."""
     entries = ledger.sorted_entries()
     held = sum(e.outcome == "held" for e in entries)
     lines = [f"constraints: {len(entries)}, held with valid and violating data: {held}, "
@@ -72,11 +84,38 @@ def summary_lines(ledger: Ledger) -> list[str]:
              f"{sum(bool(e.advice) for e in entries)} advice"
              + (f"; {sum(bool(e.accepted) for e in entries)} unguarded accepted"
                 if any(e.accepted for e in entries) else "")]
-    width = max((len(f"{e.table}.{e.column}") for e in entries), default=0)
+    if not entries:
+        return lines
+    legend: list[str] = []
+
+    def rule_cell(rule: str) -> str:
+        if len(rule) <= _RULE_WIDTH:
+            return rule
+        # A constraint's name goes to the legend; what follows it (ON DELETE CASCADE) stays.
+        name, _, rest = rule.partition(" ")
+        if name not in legend:
+            legend.append(name)
+        cell = f"[{legend.index(name) + 1}]"
+        return f"{cell} {rest}" if rest and len(cell) + 1 + len(rest) <= _RULE_WIDTH else cell
+
+    header = ("column", "rule", "enforced by", "valid", "violating", "outcome")
+    rows = [(f"{e.table}.{e.column}", rule_cell(e.rule), ",".join(e.layers), *_counts(e),
+             e.outcome) for e in entries]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(5)]
+
+    def line(row: tuple[str, ...]) -> str:
+        name, rule, layers, valid, violating, outcome = row
+        return (f"  {name:<{widths[0]}}  {rule:<{widths[1]}}  {layers:<{widths[2]}}  "
+                f"{valid:>{widths[3]}}  {violating:>{widths[4]}}  {outcome}")
+
+    lines += [line(header), *map(line, rows)]
+    lines += [f"  [{n}] {rule}" for n, rule in enumerate(legend, start=1)]
+    lines.append("  held: its valid rows were stored and its violations refused (ON DELETE: "
+                 "parents deleted through the ORM and SQL); valid only: no violating example "
+                 "(a default, or no value breaks it alone); not exercised: no property of this "
+                 "run reached it")
     for e in entries:
-        if e.outcome != "held":
-            lines.append(f"  {e.table + '.' + e.column:<{width}}  {e.rule:<40} {e.outcome:<15} "
-                         f"valid={e.valid} violations={e.violations}")
-            lines += [f"      {label}: {text}" for kind, label in _LABELS
-                      for text in e.notes(kind)]
+        notes = [f"      {label}: {text}" for kind, label in _LABELS for text in e.notes(kind)]
+        if notes:
+            lines += [f"  {e.table}.{e.column} {e.rule}:", *notes]
     return lines

@@ -49,3 +49,27 @@ def test_reports_list_every_declared_constraint(tmp_path: Path) -> None:
 def test_counting_an_undeclared_constraint_is_an_error() -> None:
     with pytest.raises(KeyError):
         Ledger().count("tasks", "title", "nope", valid=1)
+
+
+def test_the_terminal_table_lists_every_constraint_aligned_with_a_legend() -> None:
+    ledger = _ledger(4, 2, "dangling user_id stored")
+    rule = "fk_messages_conversation_id_conversations ON DELETE CASCADE"
+    ledger.declare("messages", "conversation_id", rule, "on_delete", ["metadata", "orm"])
+    ledger.count("messages", "conversation_id", rule, valid=30)
+    lines = summary_lines(ledger)
+    header = lines[1]
+    assert header.split() == ["column", "rule", "enforced", "by", "valid", "violating", "outcome"]
+    rows = {line.split()[0]: line for line in lines[2:5]}
+    assert set(rows) == {"messages.conversation_id", "tasks.title", "tasks.user_id"}
+    # Every row's cells start where the header's do.
+    for name in ("rule", "enforced by", "outcome"):
+        start = header.index(name)
+        assert all(row[start - 2:start] == "  " and row[start] != " " for row in rows.values())
+    assert "[1] ON DELETE CASCADE" in rows["messages.conversation_id"]
+    assert "30 deletes" in rows["messages.conversation_id"]
+    assert rows["messages.conversation_id"].endswith("  held")  # deletes are its exercise
+    assert rows["tasks.title"].endswith("  held") and rows["tasks.user_id"].endswith("FINDING")
+    assert "  [1] fk_messages_conversation_id_conversations" in lines
+    assert any(line.startswith("  held: its valid rows were stored") for line in lines)
+    assert lines[-2:] == ["  tasks.user_id fk_tasks_user_id_users:",
+                          "      finding: dangling user_id stored"]
