@@ -52,15 +52,16 @@ class Finding:
     what: str
     value: Any = NO_VALUE
     kind: str = DRIFT
+    fix: str = ""  # both places the fix could go (schemafuzz.fixes), '' when unknown
 
     def __str__(self) -> str:
         layers = ", ".join(sorted(str(layer) for layer in self.layers)) or "nothing"
         name = f"{self.table}.{self.column}" if self.column else self.table
         where = f"{name} [{self.rule}; declared by {layers}]"
         text = f"{_LABELS[self.kind]} {where}: {self.what}"
-        if self.value is NO_VALUE:
-            return text
-        return f"{text}; minimal value: {describe_value(self.value)}"
+        if self.value is not NO_VALUE:
+            text += f"; minimal value: {describe_value(self.value)}"
+        return f"{text}; fix: {self.fix}" if self.fix else text
 
 
 def same_stored_value(sent: Any, stored: Any) -> bool:

@@ -124,6 +124,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from . import (
         collection,
         fixtures,
+        github_annotations,
         progress,
         replay,
         reporting,
@@ -146,6 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(module, f"schemafuzz.{module.__name__.rsplit('.', 1)[1]}")
     xdist_control.register(config)
     run_scope.register(config)
+    github_annotations.register(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

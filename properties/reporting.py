@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from .fixtures import DESCRIPTION_KEY, LEDGER_KEY, PROVISIONED_KEY, worker_share
+from .github_annotations import MERGED_LEDGER_KEY
 from .harness import guard
 from .replay import remove_scripts_of_other_runs
 from .report import Ledger, summary_lines, write_reports
@@ -86,6 +87,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if under_test_of(config).alembic_ini is None:
         for criterion in ("SC-005", "SC-010"):
             merged.not_applicable(criterion, "no Alembic project configured")
+    config.stash[MERGED_LEDGER_KEY] = merged
     folder = config.rootpath / ".schemafuzz"
     scope_lines = []
     if merged.scope is not None and merged.scope.partial:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from schemafuzz.findings import UNGUARDED, Finding
+from schemafuzz.fixes import database_rule_fix, model_rule_fix
 from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.live_rows import live_violations, valid_graphs
@@ -152,7 +153,8 @@ def _unguarded(verdict: Verdict, violation: Violation, outcome: Outcome) -> None
         f"table=True instances built without validation bypass the model); {_guard(constraint)}"
         f" or accept it with accept_unguarded = [\"{violation.table}.{column_key(constraint)}:"
         f"{_accept_key(constraint)}\"] in [tool.schemafuzz]")
-    verdict.conclude(replace(finding, kind=UNGUARDED), keys=_keys(constraint))
+    verdict.conclude(replace(finding, kind=UNGUARDED, fix=database_rule_fix(constraint)),
+                     keys=_keys(constraint))
 
 
 def _accept_key(constraint: Constraint) -> str:
@@ -253,18 +255,19 @@ def _refused_with_its_sqlstate(sandbox: Sandbox, violation: Violation, ledger: L
         fk_tally.ok = fk_tally.ok and outcome.sqlstate == "23503"
         fk_tally.add("refused with 23503", int(outcome.sqlstate == "23503"))
     if outcome.stored:
-        verdict.conclude(violation_finding(
+        verdict.conclude(replace(violation_finding(
             violation, f"breaks {constraint.rule} ({', '.join(layers_of(constraint))}) but "
             f"PostgreSQL stored it (expected SQLSTATE {violation.sqlstate})"),
-            cause=_stored_violation(constraint))
+            fix=database_rule_fix(constraint)), cause=_stored_violation(constraint))
     if outcome.sqlstate != violation.sqlstate:
         _fail(verdict, violation_finding(
             violation, f"PostgreSQL refused it with SQLSTATE {outcome.sqlstate} "
             f"({outcome.message}), expected {violation.sqlstate}"))
     if _model_should_refuse(constraint, violation.sa_table) and not violation.model_rejects:
-        _fail(verdict, violation_finding(
+        _fail(verdict, replace(violation_finding(
             violation, f"PostgreSQL refuses it (SQLSTATE {outcome.sqlstate}) but "
-            f"Model.model_validate accepts it{_advice(constraint)}"))
+            f"Model.model_validate accepts it{_advice(constraint)}"),
+            fix=model_rule_fix(constraint)))
 
 
 def _database_only(model: type[Any], connection: sa.Connection) -> list[Constraint]:

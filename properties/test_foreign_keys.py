@@ -10,7 +10,7 @@ nulling FKs first; ``passive_deletes`` missing (N+1 statements); a dropped FK.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from schemafuzz.findings import ADVICE, DRIFT, Finding
+from schemafuzz.fixes import on_delete_fix
 from schemafuzz.fixtures import Verdict
 from schemafuzz.harness import Sandbox, sqlstate_of
 from schemafuzz.live_rows import valid_graphs
@@ -49,6 +50,18 @@ class DeleteOutcome:
         nulled = sum(state != _GONE and all(v is None for v in state) for state in self.children)
         kept = len(self.children) - gone - nulled
         return f"parent deleted; children removed: {gone}, FK nulled: {nulled}, kept: {kept}"
+
+    def action(self) -> str:
+        """The ON DELETE this outcome shows: NO ACTION (refused), CASCADE, SET NULL, or
+        "none" when the children were kept (no foreign key enforced at all)."""
+        if self.refused:
+            return "NO ACTION"
+        if self.children and all(state == _GONE for state in self.children):
+            return "CASCADE"
+        if self.children and all(state != _GONE and all(v is None for v in state)
+                                 for state in self.children):
+            return "SET NULL"
+        return "none"
 
 
 def _expected(action: str, n_children: int) -> str:
@@ -146,9 +159,22 @@ def _finding(fk: ForeignKeyTarget, what: str, kind: str = DRIFT) -> Finding:
                    ["metadata", "orm"], what, kind=kind)
 
 
-def _fail(verdict: Verdict, tally: Tally, fk: ForeignKeyTarget, what: str) -> None:
+def _fail(verdict: Verdict, tally: Tally, fk: ForeignKeyTarget, what: str, fix: str = ""
+          ) -> None:
     tally.ok = False
-    verdict.conclude(_finding(fk, what))
+    verdict.conclude(replace(_finding(fk, what), fix=fix))
+
+
+def _on_delete_fix(fk: ForeignKeyTarget, found: str) -> str:
+    """Both fixes of an ON DELETE the database does not do as the models declare."""
+    if found == "none":  # no foreign key in the database at all
+        return (f"in a migration, op.create_foreign_key({fk.name!r}, "
+                f"{fk.child.__table__.name!r}, {fk.parent.__table__.name!r}, "
+                f"{list(fk.columns)!r}, {[e.column.name for e in fk.constraint.elements]!r}"
+                + (")" if fk.ondelete == "NO ACTION" else f", ondelete={fk.ondelete!r})"))
+    return on_delete_fix(fk.child.__table__.name, fk.name, fk.parent.__table__.name,
+                         list(fk.columns), [e.column.name for e in fk.constraint.elements],
+                         fk.ondelete, found)
 
 
 @given(data=st.data())
@@ -195,7 +221,7 @@ def test_orm_and_sql_deletes_agree_with_the_declared_on_delete(
         _fail(schemafuzz_verdict, fk_tally, fk_target,
               f"the models declare ON DELETE {fk_target.ondelete}, so deleting a "
               f"{parent_table.name} row should give '{expected}', but SQL DELETE gave "
-              f"'{via_sql.describe()}'")
+              f"'{via_sql.describe()}'", fix=_on_delete_fix(fk_target, via_sql.action()))
     if via_orm.describe() != via_sql.describe():
         _fail(schemafuzz_verdict, fk_tally, fk_target,
               f"session.delete() gave '{via_orm.describe()}' but SQL DELETE gave "

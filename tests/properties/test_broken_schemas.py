@@ -16,39 +16,50 @@ CONSTRAINTS = str(REPO / "properties" / "test_constraints.py")
 FOREIGN_KEYS = str(REPO / "properties" / "test_foreign_keys.py")
 TIMESTAMPS = str(REPO / "properties" / "test_timestamps.py")
 
-# (id, SQL appended to the reference dump, properties file, -k selection, expected finding)
+# (id, SQL appended to the reference dump, properties file, -k selection, expected finding,
+#  the fix it names, '' when it names none)
 BROKEN = [
     ("title widened to TEXT", "ALTER TABLE tasks ALTER COLUMN title TYPE text;",
      CONSTRAINTS, "violations and tasks.title:varchar",
-     "FINDING tasks.title [varchar(200)"),
+     "FINDING tasks.title [varchar(200)",
+     "fix: in a migration, op.alter_column('tasks', 'title', type_=sa.String(200)); or, if "
+     "the database is right, drop varchar(200) from the model"),
     ("NOT NULL dropped", "ALTER TABLE tasks ALTER COLUMN title DROP NOT NULL;",
      CONSTRAINTS, "violations and tasks.title:NOT",
-     "FINDING tasks.title [NOT NULL"),
+     "FINDING tasks.title [NOT NULL",
+     "fix: in a migration, op.alter_column('tasks', 'title', nullable=False)"),
     ("not-blank CHECK dropped", "ALTER TABLE tasks DROP CONSTRAINT ck_tasks_title_not_blank;",
      CONSTRAINTS, "violations and tasks.title:ck_tasks_title_not_blank",
-     "FINDING tasks.title [ck_tasks_title_not_blank"),
+     "FINDING tasks.title [ck_tasks_title_not_blank",
+     "fix: in a migration, op.create_check_constraint('ck_tasks_title_not_blank', 'tasks', "),
     ("enum stored by name",
      "ALTER TYPE message_role RENAME VALUE 'user' TO 'USER';\n"
      "ALTER TYPE message_role RENAME VALUE 'assistant' TO 'ASSISTANT';",
      CONSTRAINTS, "valid_rows and messages",
-     "FINDING messages.role"),
+     "FINDING messages.role", ""),
     ("ON DELETE CASCADE removed",
      "ALTER TABLE tasks DROP CONSTRAINT fk_tasks_user_id_users, ADD CONSTRAINT "
      "fk_tasks_user_id_users FOREIGN KEY (user_id) REFERENCES users(id);",
      FOREIGN_KEYS, "tasks.user_id",
-     "FINDING tasks.user_id [fk_tasks_user_id_users ON DELETE CASCADE"),
+     "FINDING tasks.user_id [fk_tasks_user_id_users ON DELETE CASCADE",
+     "fix: in a migration, op.drop_constraint('fk_tasks_user_id_users', 'tasks', "
+     "type_='foreignkey') then op.create_foreign_key('fk_tasks_user_id_users', 'tasks', "
+     "'users', ['user_id'], ['id'], ondelete='CASCADE'); or, if the database is right, in the "
+     "model, Field(foreign_key='users.id') on tasks.user_id"),
     ("FK dropped", "ALTER TABLE tasks DROP CONSTRAINT fk_tasks_user_id_users;",
      CONSTRAINTS, "violations and tasks.user_id:fk",
-     "FINDING tasks.user_id [fk_tasks_user_id_users"),
+     "FINDING tasks.user_id [fk_tasks_user_id_users",
+     "fix: in a migration, op.create_foreign_key('fk_tasks_user_id_users', 'tasks', 'users', "
+     "['user_id'], ['id'], ondelete='CASCADE')"),
     ("updated_at not advanced by SQL updates",
      "DROP TRIGGER tasks_timestamps_before_update ON tasks;",
      TIMESTAMPS, "updates_keep and tasks",
-     "FINDING tasks.updated_at [updated_at advances on update"),
+     "FINDING tasks.updated_at [updated_at advances on update", ""),
     ("naive timestamp",
      "ALTER TABLE tasks ALTER COLUMN created_at TYPE timestamp without time zone, "
      "ALTER COLUMN updated_at TYPE timestamp without time zone;",
      TIMESTAMPS, "timestamptz and tasks",
-     "FINDING tasks.created_at [timestamptz"),
+     "FINDING tasks.created_at [timestamptz", ""),
 ]
 
 
@@ -59,23 +70,24 @@ def _output(result: object) -> str:
 def test_the_unbroken_schema_passes_every_selection(
         tmp_path: Path, schemafuzz_server: DatabaseFactory, reference_dump: str) -> None:
     schema = broken_dump(tmp_path, reference_dump, "-- nothing broken")
-    for _, _, path, selection, _ in BROKEN:
+    for _, _, path, selection, *_ in BROKEN:
         result = run_properties(tmp_path, schemafuzz_server, path, "-k", selection,
                                 "--schemafuzz-schema", f"sql:{schema}")
         assert result.returncode == 0, f"{path} -k {selection!r}:\n{_output(result)[-3000:]}"
 
 
-@pytest.mark.parametrize(("alteration", "path", "selection", "finding"),
+@pytest.mark.parametrize(("alteration", "path", "selection", "finding", "fix"),
                          [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN])
 def test_broken_schema_is_caught_with_a_finding(
         tmp_path: Path, schemafuzz_server: DatabaseFactory, reference_dump: str, alteration: str,
-        path: str, selection: str, finding: str) -> None:
+        path: str, selection: str, finding: str, fix: str) -> None:
     schema = broken_dump(tmp_path, reference_dump, alteration)
     result = run_properties(tmp_path, schemafuzz_server, path, "-k", selection,
                             "--schemafuzz-schema", f"sql:{schema}")
     output = _output(result)
     assert result.returncode == 1, output[-3000:]
     assert finding in output, output[-3000:]
+    assert fix in " ".join(output.split()), output[-3000:]
     assert (tmp_path / ".schemafuzz" / "partial" / "coverage.md").read_text().count("FINDING") >= 1
 
 
@@ -167,3 +179,39 @@ def test_a_narrowed_run_writes_partial_reports_beside_the_complete_ones(
     assert f"partial: {scope['ran']} of {scope['collected']} collected properties ran" in output
     assert "reports in" in output and "are kept" in output
     assert (partial / "coverage.md").read_text().startswith("# Constraint coverage\n\n**partial")
+
+
+def _line_of(path: Path, start: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), start=1)
+                if line.startswith(start))
+
+
+def test_on_github_actions_a_finding_is_an_annotation_on_the_models_field(
+        tmp_path: Path, schemafuzz_server: DatabaseFactory, reference_dump: str) -> None:
+    """With GITHUB_ACTIONS=true the finding is also a workflow command pointing at the line of
+    the field (declared in the non-table TaskBase), and JUnit XML carries its text."""
+    schema = broken_dump(tmp_path, reference_dump,
+                         "ALTER TABLE tasks ALTER COLUMN title TYPE text;")
+    junit = tmp_path / "junit.xml"
+    result = run_properties(tmp_path, schemafuzz_server, CONSTRAINTS, "-k",
+                            "violations and tasks.title:varchar", f"--junitxml={junit}",
+                            "--schemafuzz-schema", f"sql:{schema}",
+                            env={"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(REPO)})
+    assert result.returncode == 1, _output(result)[-3000:]
+    models = REPO / "backend" / "app" / "models" / "task.py"
+    line = _line_of(models, "    title:")
+    annotations = [text for text in result.stdout.splitlines() if text.startswith("::error ")]
+    assert annotations == [
+        f"::error file=backend/app/models/task.py,line={line},title=schemafuzz FINDING "
+        f"tasks.title::{annotations[0].split('::', 2)[2]}"], result.stdout[-3000:]
+    message = annotations[0].split("::", 2)[2]
+    assert message.startswith("FINDING tasks.title [varchar(200); declared by ")
+    assert "fix: in a migration, op.alter_column('tasks', 'title', type_=sa.String(200))" \
+        in message
+    assert "FINDING tasks.title [varchar(200)" in junit.read_text()
+    # Without GITHUB_ACTIONS no workflow command is printed.
+    quiet = run_properties(tmp_path, schemafuzz_server, CONSTRAINTS, "-k",
+                           "violations and tasks.title:varchar",
+                           "--schemafuzz-schema", f"sql:{schema}",
+                           env={"GITHUB_ACTIONS": "false"})
+    assert "::error" not in quiet.stdout
