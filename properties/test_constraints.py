@@ -264,10 +264,10 @@ def _refused_with_its_sqlstate(sandbox: Sandbox, violation: Violation, ledger: L
             violation, f"PostgreSQL refused it with SQLSTATE {outcome.sqlstate} "
             f"({outcome.message}), expected {violation.sqlstate}"))
     if _model_should_refuse(constraint, violation.sa_table) and not violation.model_rejects:
+        fix = model_rule_fix(constraint)
         _fail(verdict, replace(violation_finding(
             violation, f"PostgreSQL refuses it (SQLSTATE {outcome.sqlstate}) but "
-            f"Model.model_validate accepts it{_advice(constraint)}"),
-            fix=model_rule_fix(constraint)))
+            f"Model.model_validate accepts it{'' if fix else _advice(constraint)}"), fix=fix))
 
 
 def _database_only(model: type[Any], connection: sa.Connection) -> list[Constraint]:
