@@ -54,6 +54,11 @@ class Finding:
     kind: str = DRIFT
     fix: str = ""  # both places the fix could go (schemafuzz.fixes), '' when unknown
 
+    @property
+    def note(self) -> str:
+        """What the reports list for it: what was found, and its fix when known."""
+        return f"{self.what}; fix: {self.fix}" if self.fix else self.what
+
     def __str__(self) -> str:
         layers = ", ".join(sorted(str(layer) for layer in self.layers)) or "nothing"
         name = f"{self.table}.{self.column}" if self.column else self.table

@@ -34,6 +34,6 @@ def record_differences(ledger: Ledger, differences: Iterable[Difference]) -> lis
                           f"{difference.kind}: the models have {difference.left or 'nothing'}, "
                           f"the schema under test has {difference.right or 'nothing'}")
         ledger.declare(finding.table, finding.column, finding.rule, "schema", finding.layers)
-        ledger.finding(finding.table, finding.column, finding.rule, finding.what)
+        ledger.finding(finding.table, finding.column, finding.rule, finding.note)
         findings.append(finding)
     return findings

@@ -473,19 +473,19 @@ def _latency(schemafuzz_db: Sandbox, users: list[str], queries: int,
     for user in users[:_WARM_UP]:  # the first queries also load pages and plans: not timed
         schemafuzz_db.execute(_QUERY, {"u": user}).all()
     seconds: list[float] = []
-    for _ in range(queries):
-        user = rng.choice(users)
-        # As timeit does: the collector off while timing, so a pause of this process's garbage
-        # collector (tens of ms after fetching 9,000 rows) is not counted as the query's.
-        gc.collect()
-        gc.disable()
-        try:
+    # As timeit does: the collector off while timing, so a pause of this process's garbage
+    # collector (tens of ms after fetching 9,000 rows) is not counted as a query's.
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(queries):
+            user = rng.choice(users)
             started = time.perf_counter()
             rows = schemafuzz_db.execute(_QUERY, {"u": user}).all()
             seconds.append(time.perf_counter() - started)
-        finally:
-            gc.enable()
-        assert expected is None or len(rows) == expected, (user, len(rows), expected)
+            assert expected is None or len(rows) == expected, (user, len(rows), expected)
+    finally:
+        gc.enable()
     cuts = statistics.quantiles(seconds, n=20, method="inclusive")
     return Latency(statistics.median(seconds) * 1000, cuts[18] * 1000, queries)
 

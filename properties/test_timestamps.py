@@ -47,7 +47,7 @@ def _fail(ledger: Ledger, tally: Tally | None, finding: Finding) -> None:
         tally.ok = False
     ledger.declare(finding.table, finding.column, finding.rule, "timestamp",
                    list(finding.layers))
-    ledger.finding(finding.table, finding.column, finding.rule, finding.what)
+    ledger.finding(finding.table, finding.column, finding.rule, finding.note)
     pytest.fail(str(finding), pytrace=False)
 
 

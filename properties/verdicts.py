@@ -59,12 +59,12 @@ def conclude(ledger: Ledger, finding: Finding, *, accepted: frozenset[str] = fro
     where = (finding.table, finding.column, finding.rule)
     if finding.kind == ADVICE:
         # Recorded, not warned: a project running with -W error would turn it into a failure.
-        ledger.finding(*where, finding.what, ADVICE)
+        ledger.finding(*where, finding.note, ADVICE)
         return
     if finding.kind == UNGUARDED and _accepted(finding, accepted, keys):
-        ledger.finding(*where, finding.what, "accepted")
+        ledger.finding(*where, finding.note, "accepted")
         return
-    ledger.finding(*where, finding.what, finding.kind if finding.kind == UNGUARDED else DRIFT)
+    ledger.finding(*where, finding.note, finding.kind if finding.kind == UNGUARDED else DRIFT)
     pytest.fail(str(finding), pytrace=False)
 
 
@@ -120,7 +120,7 @@ class RootCauses:
             pytest.skip(f"blocked by {known.finding[:300]} (reported by {known.reported_by})")
         self.causes[key] = _Cause(str(finding), nodeid)
         ledger.declare(finding.table, finding.column, finding.rule, "finding", finding.layers)
-        ledger.finding(finding.table, finding.column, finding.rule, finding.what,
+        ledger.finding(finding.table, finding.column, finding.rule, finding.note,
                        UNGUARDED if finding.kind == UNGUARDED else DRIFT)
         raise _RootCauseFound(str(finding))
 

@@ -134,7 +134,7 @@ class SandboxMachine(RuleBasedStateMachine):
             self.context.shrink.failed(str(finding))
         ledger = self.context.ledger
         ledger.declare(finding.table, finding.column, finding.rule, kind, list(finding.layers))
-        ledger.finding(finding.table, finding.column, finding.rule, finding.what)
+        ledger.finding(finding.table, finding.column, finding.rule, finding.note)
         self.db.recorder.mark_failed()
         pytest.fail(str(finding), pytrace=False)
 

@@ -142,9 +142,9 @@ def test_a_check_only_a_migration_adds_is_broken_and_reported_once_with_its_laye
     assert (entry["table"], entry["column"], entry["kind"]) == ("products", "sku", "check")
     assert entry["layers"] == ["database"] and entry["violations"] > 0, entry
     assert entry["findings"] == [
-        "PostgreSQL refuses it (SQLSTATE 23514) but Model.model_validate accepts it (only the "
-        "database declares this rule: add it to the model, e.g. as a Field constraint or a "
-        "validator, or drop it from the schema)"], entry
+        "PostgreSQL refuses it (SQLSTATE 23514) but Model.model_validate accepts it; fix: in the "
+        "model, Field(min_length=4) on products.sku; or, if the model is right, in a migration, "
+        "op.drop_constraint('ck_products_sku_min_length', 'products', type_='check')"], entry
     # Serial keys' nextval defaults are not rules of their own.
     assert not [e for e in entries if e["kind"] == "server_default"], entries
 
