@@ -19,6 +19,7 @@ from .github_annotations import MERGED_LEDGER_KEY
 from .harness import guard
 from .replay import remove_scripts_of_other_runs
 from .report import Ledger, summary_lines, write_reports
+from .report.issues import issue_lines, write_issues
 from .report.validation import validation_summary_lines, write_validation_report
 from .shards import LEDGER_FILE, PARTIAL_FOLDER
 from .subject import under_test_of
@@ -104,7 +105,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
              f"report: {md} and {js.name}"]
     try:
         vmd, vjs = write_validation_report(merged, under_test_of(config).metadata, folder)
-        lines += [*validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}"]
+        issues = write_issues(merged, folder)
+        lines += [*validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}",
+                  f"deviations: {len(issue_lines(merged))} in {issues}"]
     except Exception as error:  # the session must end cleanly whatever the report does
         lines.append(f"validation report not written: {error}")
     config.stash[_REPORT_KEY] = lines

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from .harness.errors import HarnessError
 from .report import Ledger, summary_lines, write_reports
+from .report.issues import issue_lines, write_issues
 from .report.validation import validation_summary_lines, verdicts, write_validation_report
 
 __all__ = ["LEDGER_FILE", "PARTIAL_FOLDER", "Merged", "ledger_of", "merge_runs"]
@@ -62,11 +63,13 @@ def merge_runs(folders: Sequence[Path], out: Path, metadata: sa.MetaData | None)
             raise HarnessError(f"{path}: cannot be read as a schemafuzz ledger: {error}") from None
     md, js = write_reports(merged, out)
     vmd, vjs = write_validation_report(merged, metadata, out)
+    issues = write_issues(merged, out)
     merged.dump(out / LEDGER_FILE)
     holds = (not any(e.findings or e.unguarded for e in merged.entries.values())
              and not any(v.verdict == "FAIL" for v in verdicts(merged)))
     scope = [] if merged.scope is None else [merged.scope.describe()]
     return Merged([f"merged {len(folders)} runs: {', '.join(str(f) for f in folders)}", *scope,
                    *summary_lines(merged), f"report: {md} and {js.name}",
-                   *validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}"],
+                   *validation_summary_lines(merged), f"validation: {vmd} and {vjs.name}",
+                   f"deviations: {len(issue_lines(merged))} in {issues}"],
                   holds)

@@ -150,6 +150,8 @@ def test_the_report_draws_the_drifted_schema_not_the_models(
     assert 'UUID user_id FK "ON DELETE CASCADE"' in diagram
     png = tmp_path / ".schemafuzz" / "partial" / "diagrams" / "entity-relationship.png"
     assert png.read_bytes()[:4] == b"\x89PNG"
+    issues = (tmp_path / ".schemafuzz" / "partial" / "ISSUES.md").read_text()
+    assert "- **tasks.title** `varchar(200)` (drift): breaks varchar(200)" in issues, issues
 
 
 def test_a_narrowed_run_writes_partial_reports_beside_the_complete_ones(

@@ -182,3 +182,17 @@ def test_a_partial_scope_heads_the_reports_and_adds_up_across_shards(tmp_path: P
     report = json.loads((tmp_path / "VALIDATION_REPORT.json").read_text())
     assert report["scope"] == {"collected": 80, "ran": 30, "missing": ["test_migrations.py"],
                                "partial": True}
+
+
+def test_issues_list_every_failing_finding_and_failed_criterion(tmp_path: Path) -> None:
+    from schemafuzz.report.issues import write_issues
+
+    ledger = _ledger()
+    ledger.finding("tasks", "title", "varchar(200)", "PostgreSQL stored 201 characters", "drift")
+    ledger.finding("tasks", "title", "varchar(200)", "same end state", "advice")  # not an issue
+    text = write_issues(ledger, tmp_path).read_text()
+    assert text.splitlines()[2:] == [
+        "- **tasks.title** `varchar(200)` (drift): PostgreSQL stored 201 characters",
+        "- **SC-009** User-scoped queries use their index: Seq Scan on tasks"]
+    clean = Ledger()
+    assert "None: every finding of this run held" in write_issues(clean, tmp_path).read_text()
