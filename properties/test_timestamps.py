@@ -10,6 +10,7 @@ trigger, or the reference backend's spec): the naming convention alone is not th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import pytest
@@ -33,13 +34,14 @@ from schemafuzz.outcomes import (
 from schemafuzz.report import Ledger
 from schemafuzz.stateful.generic import declare_timestamp_rules, timestamp_rules_declared
 from schemafuzz.strategies import valid
+from schemafuzz.strategies._types import base_type, is_datetime_type
 from schemafuzz.subject import under_test_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::schemafuzz.strategies.SkippedConstraintWarning")
 
 
 def _datetime_columns(table: sa.Table) -> list[sa.Column[Any]]:
-    return [c for c in table.columns if isinstance(c.type, sa.DateTime)]
+    return [c for c in table.columns if is_datetime_type(c.type)]
 
 
 def _fail(ledger: Ledger, tally: Tally | None, finding: Finding) -> None:
@@ -64,7 +66,7 @@ def test_datetime_columns_are_timestamptz(schemafuzz_db: Sandbox, table_model: t
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = current_schema() AND table_name = :t"), {"t": table.name}).all())
     for column in _datetime_columns(table):
-        if not column.type.timezone:  # type: ignore[attr-defined]
+        if not base_type(column.type).timezone:
             _fail(schemafuzz_ledger, None, Finding(
                 table.name, column.name, "timestamptz", ["metadata"],
                 "the model maps it to DateTime(timezone=False): aware datetimes lose their "
@@ -82,6 +84,19 @@ def test_datetime_columns_are_timestamptz(schemafuzz_db: Sandbox, table_model: t
 
 def _omitted_defaults(table: sa.Table) -> list[sa.Column[Any]]:
     return [c for c in _datetime_columns(table) if c.server_default is not None]
+
+
+@functools.cache
+def _no_database_stamps(metadata: sa.MetaData) -> str | None:
+    """Why SC-007 does not apply, when no datetime column of the app has a database default
+    (its timestamps, if any, are the application's to fill: ``default_factory``); None when
+    one has. Read once per MetaData, not once per example."""
+    columns = [c for table in metadata.tables.values() for c in _datetime_columns(table)]
+    if any(c.server_default is not None for c in columns):
+        return None
+    filled = ", ".join(f"{c.table.name}.{c.name}" for c in columns)
+    return "no datetime column has a database default" + (
+        f" ({filled}: filled by the application, if at all)" if filled else "")
 
 
 def _parents_for(schemafuzz_db: Sandbox, model: type[Any], data: st.DataObject,
@@ -120,6 +135,9 @@ def test_database_fills_omitted_defaults(
     table: sa.Table = table_model.__table__
     defaults = sorted((c for c in table.columns if c.server_default is not None),
                       key=lambda c: c.name)
+    why_not_applicable = _no_database_stamps(table.metadata)
+    if why_not_applicable is not None:
+        schemafuzz_ledger.not_applicable("SC-007", why_not_applicable)
     if not defaults:
         pytest.skip(f"{table.name} has no column with a server default")
     parents = _parents_for(schemafuzz_db, table_model, data, schemafuzz_verdict)
@@ -128,6 +146,9 @@ def test_database_fills_omitted_defaults(
                         label="omitted")
     record = {k: v for k, v in record_of(instance).items() if k not in omitted}
     via = data.draw(st.sampled_from(["sql", "orm"]), label="client")
+    # SC-007 is about timestamps: an insert leaving only other defaults (a boolean's false)
+    # to the database is checked the same way but is no measurement of it.
+    tally = timestamp_tally if any(is_datetime_type(table.c[n].type) for n in omitted) else None
     mapper = sa.inspect(table_model)
     refused: str | None = None
     if via == "sql":
@@ -154,26 +175,28 @@ def test_database_fills_omitted_defaults(
                     for n in names}
             values = {n: read[n] for n in omitted}
             pair = {n: read[n] for n in ("created_at", "updated_at") if n in read}
-    timestamp_tally.add(f"{via} inserts with defaults omitted")
+    if tally is not None:
+        tally.add(f"{via} inserts with timestamps omitted")
     if refused is not None:
-        _fail(schemafuzz_ledger, timestamp_tally, Finding(
+        _fail(schemafuzz_ledger, tally, Finding(
             table.name, ",".join(sorted(omitted)), "server default", ["metadata", "database"],
             f"Model.model_validate accepts the row, but a {via} insert leaving "
             f"{', '.join(sorted(omitted))} to the database was refused: {refused}",
             {k: v for k, v in record.items() if k in ("created_at", "updated_at")} or None))
     for name, value in values.items():
-        is_datetime = isinstance(table.c[name].type, sa.DateTime)
+        is_datetime = is_datetime_type(table.c[name].type)
         if value is None or (is_datetime and (not isinstance(value, dt.datetime)
                                               or value.tzinfo is None)):
-            _fail(schemafuzz_ledger, timestamp_tally, Finding(
+            _fail(schemafuzz_ledger, tally, Finding(
                 table.name, name, "server default", ["metadata", "database"],
                 f"a {via} insert that omits {name} reads back {value!r}: expected a value "
                 "filled by the database" + (" (an aware datetime)" if is_datetime else "")))
     if stamps_declared and len(pair) == 2 and pair["created_at"] > pair["updated_at"]:
-        _fail(schemafuzz_ledger, timestamp_tally, Finding(
+        _fail(schemafuzz_ledger, tally, Finding(
             table.name, "created_at,updated_at", "created_at <= updated_at", ["database"],
             f"stored created_at {pair['created_at']} after updated_at {pair['updated_at']}"))
-    timestamp_tally.add("filled, aware and ordered")
+    if tally is not None:
+        tally.add("filled, aware and ordered")
 
 
 @pytest.fixture
@@ -198,7 +221,7 @@ def _has_update_rule(model: type[Any]) -> bool:
 def _touchable_column(table: sa.Table) -> sa.Column[Any]:
     """A column an UPDATE can set to itself (fires BEFORE UPDATE triggers, changes nothing)."""
     for column in table.columns:
-        if not column.primary_key and not isinstance(column.type, sa.DateTime):
+        if not column.primary_key and not is_datetime_type(column.type):
             return column
     return next(iter(table.primary_key.columns))
 

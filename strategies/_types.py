@@ -77,6 +77,12 @@ def base_type(sa_type: Any) -> Any:
     return sa_type
 
 
+def is_datetime_type(sa_type: Any) -> bool:
+    """Whether the column type stores a timestamp, under TypeDecorators too (SQLModel's own
+    ``UTCDateTime`` for a ``datetime`` field is one, not a ``DateTime``)."""
+    return isinstance(base_type(sa_type), sa.DateTime)
+
+
 def kind_of(sa_type: Any) -> tuple[ValueKind | None, str]:
     """Return (kind, reason): kind is None with a reason when the type is unsupported."""
     t = base_type(sa_type)

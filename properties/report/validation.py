@@ -242,7 +242,8 @@ def validation_summary_lines(ledger: Ledger) -> list[str]:
     for item in judged:
         criterion = item.criterion
         if item.verdict == NOT_MEASURED:
-            lines.append(f"  {criterion.id} not measured: {item.why or criterion.title}")
+            lines.append(f"  {criterion.id} not measured: "
+                         + (item.why or f"no property of this run measured it ({criterion.title})"))
             continue
         if item.verdict == NOT_APPLICABLE:
             lines.append(f"  {criterion.id} not applicable: {item.why}")

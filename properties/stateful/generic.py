@@ -53,6 +53,7 @@ from schemafuzz.strategies import (
     Violation,
     model_rejection,
 )
+from schemafuzz.strategies._types import is_datetime_type
 from schemafuzz.targets import (
     ForeignKeyTarget,
     Violable,
@@ -158,7 +159,7 @@ def _set_on_update(column: sa.Column[Any]) -> bool:
 
 
 def _server_filled(column: sa.Column[Any]) -> bool:
-    return isinstance(column.type, sa.DateTime) and column.server_default is not None
+    return is_datetime_type(column.type) and column.server_default is not None
 
 
 def _updatable(table: sa.Table, fks: list[ForeignKeyTarget]) -> list[str]:
