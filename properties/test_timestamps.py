@@ -91,10 +91,11 @@ def _no_database_stamps(metadata: sa.MetaData) -> str | None:
     """Why SC-007 does not apply, when no datetime column of the app has a database default
     (its timestamps, if any, are the application's to fill: ``default_factory``); None when
     one has. Read once per MetaData, not once per example."""
-    columns = [c for table in metadata.tables.values() for c in _datetime_columns(table)]
-    if any(c.server_default is not None for c in columns):
+    tables = metadata.tables.values()
+    if any(_omitted_defaults(table) for table in tables):
         return None
-    filled = ", ".join(f"{c.table.name}.{c.name}" for c in columns)
+    filled = ", ".join(f"{table.name}.{c.name}" for table in tables
+                       for c in _datetime_columns(table))
     return "no datetime column has a database default" + (
         f" ({filled}: filled by the application, if at all)" if filled else "")
 
