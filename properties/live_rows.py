@@ -56,8 +56,12 @@ def valid_instances(sandbox: Sandbox, model: type[Any]) -> st.SearchStrategy[Any
                  lambda: valid(model, connection=sandbox.connection))
 
 
-def live_violations(sandbox: Sandbox, model: type[Any], constraint: Constraint
-                    ) -> st.SearchStrategy[Violation]:
+def _refused_by_database(violation: Violation) -> bool:
+    return violation.sqlstate is not None
+
+
+def live_violations(sandbox: Sandbox, model: type[Any], constraint: Constraint, *,
+                    database_refuses: bool = False) -> st.SearchStrategy[Violation]:
     """Return the violations of ``constraint`` (one of ``constraints(model)``, read without
     the database) that keep every other rule of the three layers, built once per sandbox.
 
@@ -65,7 +69,14 @@ def live_violations(sandbox: Sandbox, model: type[Any], constraint: Constraint
     found by table, columns, kind and name. Where the schema under test leaves no value that
     breaks it alone (a tighter rule only the database declares shadows it; that rule is the
     database-only property's), the test is skipped saying so. Raises ValueError as
-    ``violations()`` does when the models cannot break ``constraint`` alone."""
+    ``violations()`` does when the models cannot break ``constraint`` alone. With
+    ``database_refuses``, only the violations PostgreSQL must refuse (those with a SQLSTATE:
+    not an over-long value whose excess varchar(n) truncates), filtered once here rather than
+    by a new strategy in every example (Hypothesis validates each new one)."""
+    if database_refuses:
+        return _once(sandbox, ("refused violations", model, constraint),
+                     lambda: live_violations(sandbox, model, constraint).filter(
+                         _refused_by_database))
     return _once(sandbox, ("violations", model, constraint),
                  lambda: _live_or_model_violations(sandbox, model, constraint))
 

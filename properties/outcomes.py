@@ -32,6 +32,7 @@ __all__ = [
     "Tallies",
     "Tally",
     "attempt",
+    "attempt_all",
     "column_named_by",
     "database_only_rule",
     "declare_catalogue",
@@ -139,30 +140,69 @@ def _app_code_error(statement: sa.Executable, error: Exception) -> AppCodeError:
     return AppCodeError(str(table.name), ",".join(values) or "*", message)
 
 
-def attempt(sandbox: Sandbox, statement: sa.Executable) -> Outcome:
+def attempt(sandbox: Sandbox, statement: sa.Executable, *, ends_example: bool = False
+            ) -> Outcome:
     """Execute ``statement`` in its own savepoint and return the outcome; a refused statement
-    leaves no trace. Raises AppCodeError when the app's code or SQLAlchemy refuses a value
-    before it reaches the database (the savepoint rolled back), and DBAPIError only for
-    errors without a SQLSTATE (lost connection)."""
-    savepoint = sandbox.connection.begin_nested()
+    leaves no trace. With ``ends_example`` the statement is the example's last (nothing runs
+    SQL after it before :meth:`Sandbox.example` ends): it runs without a savepoint of its own,
+    two round trips fewer in every example, the example's savepoint undoing a refusal.
+
+    Raises AppCodeError when the app's code or SQLAlchemy refuses a value before it reaches
+    the database (the savepoint rolled back), and DBAPIError only for errors without a
+    SQLSTATE (lost connection)."""
+    savepoint = None if ends_example else sandbox.connection.begin_nested()
     try:
         result = sandbox.connection.execute(statement)
         row = result.first() if result.returns_rows else None
     except (sa.exc.StatementError, ValueError, TypeError, LookupError) as error:
         if isinstance(error, DBAPIError):
+            if savepoint is None:
+                sandbox.end_example_with_refusal(statement)
             return _refused(savepoint, error, statement)
-        savepoint.rollback()
+        if savepoint is not None:
+            savepoint.rollback()
         raise _app_code_error(statement, error) from error
-    savepoint.commit()
+    if savepoint is not None:
+        savepoint.commit()
     return Outcome(None, row=row)
 
 
-def _refused(savepoint: sa.NestedTransaction, error: DBAPIError, statement: sa.Executable
-             ) -> Outcome:
-    """The outcome of a statement PostgreSQL refused (savepoint rolled back). An error with
-    no SQLSTATE on a live connection is the driver refusing to bind a value (psycopg2's
-    "can't adapt type 'HttpUrl'"): AppCodeError. A lost connection re-raises."""
-    savepoint.rollback()
+def attempt_all(sandbox: Sandbox, statements: Iterable[sa.Executable], *,
+                start_example: bool = False) -> tuple[int, Outcome] | None:
+    """Execute ``statements`` in order inside one savepoint: two round trips fewer for each
+    statement after the first than :func:`attempt` on each. With ``start_example`` they are
+    the example's first writes and run without a savepoint: a refusal rewinds the example
+    (:meth:`Sandbox.rewind`). Returns None when PostgreSQL stored them all, else the index
+    of the first one it refused and its outcome, every statement rolled back. Raises as
+    :func:`attempt` does."""
+    statements = list(statements)
+    if not statements:
+        return None
+    savepoint = None if start_example else sandbox.connection.begin_nested()
+    for index, statement in enumerate(statements):
+        try:
+            sandbox.connection.execute(statement)
+        except (sa.exc.StatementError, ValueError, TypeError, LookupError) as error:
+            if isinstance(error, DBAPIError):
+                outcome = _refused(savepoint, error, statement)
+                if savepoint is None:
+                    sandbox.rewind()
+                return index, outcome
+            if savepoint is not None:
+                savepoint.rollback()
+            raise _app_code_error(statement, error) from error
+    if savepoint is not None:
+        savepoint.commit()
+    return None
+
+
+def _refused(savepoint: sa.NestedTransaction | None, error: DBAPIError,
+             statement: sa.Executable) -> Outcome:
+    """The outcome of a statement PostgreSQL refused (its savepoint, if any, rolled back). An
+    error with no SQLSTATE on a live connection is the driver refusing to bind a value
+    (psycopg2's "can't adapt type 'HttpUrl'"): AppCodeError. A lost connection re-raises."""
+    if savepoint is not None:
+        savepoint.rollback()
     state = sqlstate_of(error)
     if state is None and not error.connection_invalidated:
         raise _app_code_error(statement, error) from error

@@ -27,6 +27,7 @@ from schemafuzz.outcomes import (
     Tallies,
     Tally,
     attempt,
+    attempt_all,
     column_key,
     declare_catalogue,
     insert_instance,
@@ -209,17 +210,21 @@ def _stored_violation(constraint: Constraint) -> str:
 def insert_setup(verdict: Verdict, sandbox: Sandbox, model: type[Any], violation: Violation,
                  own_table_blocks: bool = True) -> None:
     """Insert the setup rows (parents, the row a duplicate repeats) of a violation of
-    ``model``'s table; a refused one is a root cause blocking its table's tests. Skips when a
+    ``model``'s table, as the example's first writes; a refused one is a root cause blocking
+    its table's tests. Skips when a
     root cause blocks one of the tables (the violation's own only when ``own_table_blocks``)."""
     tables = {table.name for table, _ in violation.setup}
     verdict.check(tables | {violation.table} if own_table_blocks else tables - {violation.table})
-    for setup_table, setup_row in violation.setup:
-        outcome = attempt(sandbox, insert_statement(setup_table, setup_row))
-        if not outcome.stored:
-            refused_valid_row(verdict, sandbox, model_of_table(model, setup_table), outcome,
-                              setup_row,
-                              "a valid row (a parent or the row a duplicate repeats) was "
-                              "refused")
+    # The example's first writes: no savepoint of their own (a refusal rewinds the example).
+    refused = attempt_all(sandbox, (insert_statement(setup_table, setup_row)
+                                    for setup_table, setup_row in violation.setup),
+                          start_example=True)
+    if refused is not None:
+        index, outcome = refused
+        setup_table, setup_row = violation.setup[index]
+        refused_valid_row(verdict, sandbox, model_of_table(model, setup_table), outcome,
+                          setup_row,
+                          "a valid row (a parent or the row a duplicate repeats) was refused")
 
 
 @given(data=st.data())
@@ -244,7 +249,7 @@ def _refused_with_its_sqlstate(sandbox: Sandbox, violation: Violation, ledger: L
     constraint = violation.constraint
     assert constraint is not None and violation.sa_table is not None
     outcome = attempt(sandbox, insert_statement(violation.sa_table, violation.record)
-                      .returning(*_as_stored(violation.sa_table)))
+                      .returning(*_as_stored(violation.sa_table)), ends_example=True)
     key = (violation.table, column_key(constraint), constraint.rule)
     ledger.count(*key, violations=1)
     if violation.sqlstate is None:
@@ -344,14 +349,15 @@ def test_unvalidated_table_instances_are_refused_on_flush(
     schemafuzz_verdict.check_cause(_stored_violation(constraint))
     # Over-long values whose excess is only spaces are truncated by varchar(n), not refused:
     # strategies marks them model-only (sqlstate None); they are not for this probe.
-    violation = data.draw(live_violations(schemafuzz_db, violable.model, constraint).filter(
-        lambda v: v.sqlstate is not None), label="violation")
+    violation = data.draw(live_violations(schemafuzz_db, violable.model, constraint,
+                                          database_refuses=True), label="violation")
     insert_setup(schemafuzz_verdict, schemafuzz_db, violable.model, violation)
     mapper = sa.inspect(violable.model)
     by_column = {attr.columns[0].name: attr.key for attr in mapper.column_attrs}
     instance = violable.model(**{by_column[k]: v for k, v in violation.record.items()})
+    # The session flushes inside a savepoint of its own (create_savepoint), which close()
+    # rolls back: the flush leaves nothing behind for the example's savepoint to undo.
     session = schemafuzz_db.session()
-    savepoint = schemafuzz_db.connection.begin_nested()
     refused_by: str | None = None
     try:
         session.add(instance)
@@ -362,8 +368,6 @@ def test_unvalidated_table_instances_are_refused_on_flush(
         refused_by = f"SQLAlchemy ({type(error).__name__})"
     finally:
         session.close()
-        if savepoint.is_active:
-            savepoint.rollback()
     if refused_by is None:
         _fail(schemafuzz_verdict, violation_finding(
             violation, f"{violable.model.__name__}(...) built without validation and flushed "

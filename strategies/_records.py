@@ -368,10 +368,12 @@ def graph(
     db_filter: Callable[[TableSpec, Record], bool] | None = None,
     required: Mapping[str, Iterable[str]] | None = None,
     lean: Iterable[str] = (),
+    exact: Iterable[str] = (),
 ) -> st.SearchStrategy[list[tuple[TableSpec, Record]]]:
     """FK-consistent rows over `order`, insertion order, table sizes drawn (and shrunk).
     Primary keys, referenced columns and the `required` columns of a table are always
-    present and non-NULL; rows of the `lean` tables omit every column they may omit."""
+    present and non-NULL; rows of the `lean` tables omit every column they may omit; the
+    `exact` tables get exactly their `min_rows` (no size drawn, no extra rows to insert)."""
     min_rows = min_rows or {}
     present: dict[str, set[str]] = {s.name: set(s.pk) for s in order}
     for table, columns in (required or {}).items():
@@ -382,7 +384,12 @@ def graph(
 
     plans = {s.name: _plan_of(s) for s in order}
     return _drawn_graph(tuple(order), dict(min_rows), max_rows, present, plans, db_filter,
-                        frozenset(lean))
+                        frozenset(lean), frozenset(exact))
+
+
+@functools.lru_cache(maxsize=256)  # asked for every table of every drawn graph
+def _sizes(low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(low, high)
 
 
 @st.composite
@@ -395,12 +402,14 @@ def _drawn_graph(
     plans: Mapping[str, _Plan],
     db_filter: Callable[[TableSpec, Record], bool] | None,
     lean: frozenset[str],
+    exact: frozenset[str],
 ) -> list[tuple[TableSpec, Record]]:
     rows: dict[str, list[Record]] = {}
     out: list[tuple[TableSpec, Record]] = []
     for spec in order:
         low = min_rows.get(spec.name, 0)
-        n = draw(st.integers(low, max(low, max_rows)))
+        high = low if spec.name in exact else max(low, max_rows)
+        n = low if high == low else draw(_sizes(low, high))
         own: list[Record] = []
         for _ in range(n):
             fk_values: dict[tuple[str, ...], st.SearchStrategy[Any]] = {}

@@ -157,7 +157,7 @@ def violations(
     connection: sa.Connection | None = None,
     rules: set[str] | None = None,
     constraint: Constraint | None = None,
-    max_rows: int = 2,
+    max_rows: int = 1,
 ) -> st.SearchStrategy[Violation]:
     """Return a strategy of `Violation`s of `model`'s table, each breaking one constraint.
 
@@ -167,8 +167,10 @@ def violations(
     (sqlstate None). `rules` restricts to the named rules; `constraint` to one constraint of
     `constraints(model)` (several may share a rule name, such as each column's "NOT NULL").
     Parent rows come from `graphs()` over the models the FKs reach (found through the
-    model's SQLAlchemy registry); they carry only what they must (keys, and the columns
-    without a default), since they only have to exist.
+    model's SQLAlchemy registry), one per parent table; they carry only what they must (keys,
+    and the columns without a default), since they only have to exist. The model's own table
+    gets up to `max_rows` rows, and at least the rows the rule needs (two for a duplicate):
+    the default, one, sends no row the violation does not need.
 
     Raises `UnsupportedColumnError` when a parent model cannot be found or a column has
     no strategy, ValueError when `rules` names nothing violable. A rule that cannot be
@@ -203,8 +205,6 @@ def _violations(model: type[Any], connection: sa.Connection | None,
     if not targets:
         wanted = constraint.describe() if constraint is not None else f"rules={rules!r}"
         raise ValueError(f"{spec.name}: no violable constraint among {wanted}")
-    ancestors = {s.name: 1 for s in order if s.name != spec.name}
-
     def for_target(c: Constraint) -> st.SearchStrategy[Violation]:
         need = RULE_KINDS[c.kind].rows_needed
         if need == 2 and any(f.params.get("ref_table") == spec.name and set(f.columns) & set(
@@ -213,13 +213,36 @@ def _violations(model: type[Any], connection: sa.Connection | None,
         # A CHECK relating columns (updated_at >= created_at) is broken from the values the
         # row holds: the row must hold them, not leave them to defaults.
         relations = c.params.get("hints") is not None and c.params["hints"].relations
+        ancestors = _parent_rows(order, need)
         g = graph(order, min_rows={**ancestors, spec.name: need},
                   max_rows=max(max_rows, need),
                   required={spec.name: c.columns} if relations else None,
-                  lean=ancestors)  # parents only have to exist; valid rows vary elsewhere
+                  # Parents only have to exist (valid rows vary elsewhere): one each, lean.
+                  lean=ancestors, exact=ancestors)
         return _drawn_violation(spec, c, g, specs)
 
     return st.one_of([for_target(c) for c in targets])
+
+
+def _parent_rows(order: list[TableSpec], need: int) -> dict[str, int]:
+    """The rows each ancestor of ``order[-1]`` needs for it to hold ``need`` distinct rows:
+    one, unless a table's primary or unique key is made of foreign-key columns only (a link
+    table's composite key): then each parent it references needs as many rows as that table,
+    so that the keys can differ."""
+    rows = {s.name: 1 for s in order[:-1]}
+    rows[order[-1].name] = need
+    for s in reversed(order):  # children after their parents in `order`
+        n = rows[s.name]
+        if n <= 1:
+            continue
+        fk_columns = {col: f.params["ref_table"] for f in s.fks for col in f.columns
+                      if f.params["ref_table"] != s.name}
+        for key in s.unique_sets:
+            if key.columns and all(col in fk_columns for col in key.columns):
+                for col in key.columns:
+                    rows[fk_columns[col]] = max(rows.get(fk_columns[col], 1), n)
+    del rows[order[-1].name]
+    return rows
 
 
 def _converted_first(c: Constraint) -> bool:
@@ -240,7 +263,7 @@ def _drawn_violation(draw_: st.DrawFn, spec: TableSpec, c: Constraint,
     assert breaks is not None  # only violable kinds are targets
     options = [option for option in breaks(spec, c, base, setup) if not option[0].is_empty]
     assume(options)
-    idx = draw_(st.integers(0, len(options) - 1))
+    idx = draw_(st.integers(0, len(options) - 1)) if len(options) > 1 else 0
     strat, note = options[idx]
     record = {**base, **draw_(strat)}
     existing: dict[str, list[Record]] = {}

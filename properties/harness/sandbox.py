@@ -30,6 +30,11 @@ class Sandbox:
         self._outer = self.connection.begin()
         self._sessions: list[Session] = []
         self.recorder = StatementRecorder(self.connection)
+        self._example: sa.NestedTransaction | None = None  # the savepoint of the running one
+        # Set when a statement run without a savepoint of its own as the example's last one
+        # was refused: the transaction is failed until the example ends.
+        self._ended_by: object | None = None
+        sa.event.listen(self.connection, "before_cursor_execute", self._refuse_after_end)
 
     def __repr__(self) -> str:
         # Hypothesis prints a failing test's arguments, fixtures included: name the database.
@@ -74,7 +79,7 @@ class Sandbox:
     @contextmanager
     def example(self) -> Iterator[None]:
         """Run the body inside a SAVEPOINT that is rolled back afterwards, whatever happens."""
-        savepoint = self.connection.begin_nested()
+        self._example = self.connection.begin_nested()
         self.recorder.start_example()
         try:
             yield
@@ -82,9 +87,34 @@ class Sandbox:
             self.recorder.mark_failed()
             raise
         finally:
+            savepoint, self._example, self._ended_by = self._example, None, None
             self._close_sessions()
             if savepoint.is_active:
                 savepoint.rollback()
+
+    def rewind(self) -> None:
+        """Roll the running example back to its start and begin it again, so that the
+        connection is usable after a statement PostgreSQL refused outside a savepoint of its
+        own. Raises RuntimeError outside :meth:`example`."""
+        if self._example is None:
+            raise RuntimeError("Sandbox.rewind() outside an example")
+        self._ended_by = None
+        if self._example.is_active:
+            self._example.rollback()
+        self._example = self.connection.begin_nested()
+
+    def end_example_with_refusal(self, statement: object) -> None:
+        """Note that ``statement``, run as the example's last one without a savepoint of its
+        own, was refused: the transaction stays failed until the example ends, and any further
+        statement raises RuntimeError naming it (rather than PostgreSQL's "current
+        transaction is aborted")."""
+        self._ended_by = statement
+
+    def _refuse_after_end(self, *args: Any) -> None:
+        if self._ended_by is not None:
+            raise RuntimeError(
+                f"a statement after the example's last one ({str(self._ended_by)[:120]}), which "
+                "PostgreSQL refused outside a savepoint: run it with attempt() instead")
 
     def close(self) -> None:
         """Roll back everything the test did and release the connection."""

@@ -40,6 +40,7 @@ from schemafuzz.live_rows import live_violations, valid_graphs, valid_instances
 from schemafuzz.outcomes import (
     Outcome,
     attempt,
+    attempt_all,
     column_key,
     column_named_by,
     database_only_rule,
@@ -603,11 +604,12 @@ class GenericMachine(SandboxMachine):
         before = self.state.count()
         run = self.db.connection.begin_nested()
         try:
-            for setup_table, setup_row in violation.setup:
-                if not attempt(self.db, insert_statement(setup_table, setup_row)).stored:
-                    note(f"skipped: a setup row for {setup_table.name} collides with stored "
-                         "rows")
-                    return
+            refused = attempt_all(self.db, (insert_statement(setup_table, setup_row)
+                                            for setup_table, setup_row in violation.setup))
+            if refused is not None:
+                note(f"skipped: a setup row for {violation.setup[refused[0]][0].name} "
+                     "collides with stored rows")
+                return
             if via == "sql":
                 outcome = attempt(self.db, insert_statement(table, violation.record))
             else:

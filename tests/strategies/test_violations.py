@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from hypothesis import event, given, settings
+from hypothesis.errors import Unsatisfiable
 
 from schemafuzz import strategies as S
 from schemafuzz.strategies import Layer, Violation
@@ -117,3 +118,28 @@ def test_model_only_rules_are_reported_as_such():
             and c.kind == S.Kind.MAX_LENGTH]
     assert len(body) == 1 and body[0].layers == {Layer.MODEL} and body[0].sqlstate is None
 
+
+
+def test_a_link_tables_duplicate_key_gets_a_parent_per_row():
+    """A composite key made of foreign keys only (a many-to-many link table) can be duplicated:
+    the two link rows the duplicate needs get two parents each to differ by, not one."""
+    from tests.apps.todo.models import TaskTagLink
+
+    key = next(c for c in S.constraints(TaskTagLink) if c.kind == S.Kind.PRIMARY_KEY)
+    seen: list[Violation] = []
+
+    @examples(30)
+    @given(S.violations(TaskTagLink, constraint=key))
+    def check(v: Violation) -> None:
+        parents = Counter(table.name for table, _ in v.setup)
+        assert parents["task"] == 2 and parents["tag"] == 2, parents
+        stored = [row for table, row in v.setup if table.name == "tasktaglink"]
+        assert [(r["task_id"], r["tag_id"]) for r in stored] == [
+            (v.record["task_id"], v.record["tag_id"])]
+        seen.append(v)
+
+    try:
+        check()
+    except Unsatisfiable as error:  # the plugin would report it as a skip: it is the failure
+        pytest.fail(f"tasktaglink_pkey cannot be duplicated: {error}")
+    assert seen
