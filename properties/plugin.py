@@ -10,7 +10,8 @@ lies inside the installed properties (a replay). Then, and only then:
 - the built-in properties join the run (:mod:`schemafuzz.collection`), with the fixtures
   (:mod:`schemafuzz.fixtures`), the xdist control (:mod:`schemafuzz.xdist_control`), replay
   (:mod:`schemafuzz.replay`), reports (:mod:`schemafuzz.reporting`) and progress lines
-  (:mod:`schemafuzz.progress`) registered as plugins of their own.
+  (:mod:`schemafuzz.progress`) and the heap freeze (:mod:`schemafuzz.heap`) registered as
+  plugins of their own.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
         collection,
         fixtures,
         github_annotations,
+        heap,
         progress,
         replay,
         reporting,
@@ -143,7 +145,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[UNDER_TEST_KEY] = under_test
     config.addinivalue_line("markers", "schemafuzz: one of schemafuzz's built-in properties")
     collection.add_properties(config, _named_paths(config))
-    for module in (collection, fixtures, replay, reporting, progress, verdicts):
+    for module in (collection, fixtures, heap, replay, reporting, progress, verdicts):
         config.pluginmanager.register(module, f"schemafuzz.{module.__name__.rsplit('.', 1)[1]}")
     xdist_control.register(config)
     run_scope.register(config)
