@@ -45,6 +45,7 @@ class Observer:
         # Connections whose driver time is being added up (held, so that ids stay unique).
         self._timed: dict[int, Any] = {}
         self._inside = False  # within an example's call
+        self._counts: dict[str, float] | None = None  # the counts of the test it belongs to
         self._wrapped: tuple[Any, Any] | None = None  # (handle, inner test) while a test runs
         # One JSON line per example: the SQL its sandbox's recorder saw (for a replay).
         self.statements: TextIO | None = statements.open("w") if statements else None
@@ -59,9 +60,9 @@ class Observer:
         @functools.wraps(inner)
         def counted(*args: Any, **kwargs: Any) -> Any:
             counts["calls"] += 1
-            self._time_database(counts, kwargs.get("schemafuzz_db"))
+            self._time_database(kwargs.get("schemafuzz_db", kwargs.get("connection")))
             began = time.perf_counter()
-            self._inside = True
+            self._inside, self._counts = True, counts
             try:
                 return inner(*args, **kwargs)
             except _NOT_A_FAILURE:
@@ -78,12 +79,17 @@ class Observer:
 
         return counted
 
-    def _time_database(self, counts: dict[str, float], sandbox: Any) -> None:
-        """Add the time the sandbox's connection spends in the driver during examples to
-        counts["db_seconds"] (listeners attached once per connection). Statements outside an
-        example (the plugin's per-example savepoint, if it wraps this counter) are left out,
-        so that the driver's time is a part of the examples' time."""
-        connection = getattr(sandbox, "connection", None)
+    def _time_database(self, sandbox: Any) -> None:
+        """Add the time the sandbox's connection (or the peer's ``connection`` fixture, a
+        SQLAlchemy Connection) spends in the driver during examples to the running test's
+        counts["db_seconds"] (listeners attached once per connection, which several tests may
+        share). Statements outside an example (the plugin's
+        per-example savepoint, if it wraps this counter) are left out, so that the driver's
+        time is a part of the examples' time."""
+        from sqlalchemy import Connection
+
+        connection = sandbox if isinstance(sandbox, Connection) else getattr(
+            sandbox, "connection", None)
         if connection is None or id(connection) in self._timed:
             return
         self._timed[id(connection)] = connection
@@ -96,8 +102,8 @@ class Observer:
                 began.append(time.perf_counter())
 
         def after(*_: Any) -> None:
-            if began:
-                counts["db_seconds"] = counts.get("db_seconds", 0.0) + (
+            if began and self._counts is not None:  # the test whose example is running
+                self._counts["db_seconds"] = self._counts.get("db_seconds", 0.0) + (
                     time.perf_counter() - began.pop())
 
         event.listen(connection, "before_cursor_execute", before)

@@ -115,6 +115,9 @@ class Figures:
     ms_database: float = 0.0  # per example: in the driver (psycopg2 and PostgreSQL)
     peer: float = 0.0  # examples/s of the hand-written peer (bench/_peer.py)
     peer_examples: int = 0
+    peer_ms_engine: float = 0.0  # the same split of the peer's time per example
+    peer_ms_drawing_and_checks: float = 0.0
+    peer_ms_database: float = 0.0
 
     @property
     def peer_ratio(self) -> float:
@@ -126,6 +129,13 @@ class Figures:
     def ours_over_engine(self) -> float:
         """The suite's drawing and checks per example / Hypothesis' engine per example."""
         return self.ms_drawing_and_checks / self.ms_engine if self.ms_engine else 0.0
+
+    @property
+    def peer_ours_over_engine(self) -> float:
+        """The same split for the hand-written peer: what its own drawing and checks cost
+        against the engine (what the suite's split can be measured against)."""
+        return (self.peer_ms_drawing_and_checks / self.peer_ms_engine
+                if self.peer_ms_engine else 0.0)
 
     @property
     def ratio(self) -> float:
@@ -272,6 +282,8 @@ def measure_peer(url: URL) -> dict[str, Workload]:
             workload.examples += int(counts.get("calls", 0))
             workload.call_seconds += float(counts.get("call_seconds",
                                                       counts.get("seconds", 0.0)))
+            workload.example_seconds += float(counts.get("seconds", 0.0))
+            workload.db_seconds += float(counts.get("db_seconds", 0.0))
         return workloads
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -307,7 +319,8 @@ def measure(factory: DatabaseFactory, naive_examples: int = 300) -> list[Figures
                 sum(map(len, examples)) / len(examples) if examples else 0.0,
                 workload.rate, _rate(*floor), floor[0], _rate(*truncate), truncate[0],
                 _rate(*recreate), recreate[0], *_split(workload),
-                peer[workload.name].rate, peer[workload.name].examples))
+                peer[workload.name].rate, peer[workload.name].examples,
+                *_split(peer[workload.name])))
     return figures
 
 
@@ -331,6 +344,8 @@ def table_lines(figures: list[Figures]) -> list[str]:
     for f in figures:
         lines.append(f"| {f.workload} | {f.ms_engine:.2f} | {f.ms_drawing_and_checks:.2f} | "
                      f"{f.ms_database:.2f} | {1000 / f.floor if f.floor else 0:.2f} |")
+        lines.append(f"| {f.workload} (peer) | {f.peer_ms_engine:.2f} | "
+                     f"{f.peer_ms_drawing_and_checks:.2f} | {f.peer_ms_database:.2f} | |")
     return lines
 
 
@@ -369,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     print("split: ours/engine " + " ".join(f"{name} {by_name[name].ours_over_engine:.2f}"
                                            for name in WORKLOADS if name in by_name)
           + " (drawing + checks per example / Hypothesis' engine per example; target <= 1.0)")
+    print("peer split: ours/engine " + " ".join(
+        f"{name} {by_name[name].peer_ours_over_engine:.2f}" for name in WORKLOADS
+        if name in by_name) + " (the hand-written peer's drawing + checks / its engine)")
     print(f"wall time {wall:.0f} s")
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "throughput.md").write_text(
@@ -376,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         + "\n".join(lines) + "\n")
     (options.out / "throughput.json").write_text(json.dumps(
         [{**asdict(f), "ratio": f.ratio, "suite_with_truncate": f.suite_with(f.truncate),
-          "peer_ratio": f.peer_ratio, "ours_over_engine": f.ours_over_engine}
+          "peer_ratio": f.peer_ratio, "ours_over_engine": f.ours_over_engine,
+          "peer_ours_over_engine": f.peer_ours_over_engine}
          for f in figures], indent=2))
     print(f"report: {options.out / 'throughput.md'} and throughput.json")
     return 0
