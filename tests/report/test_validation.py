@@ -91,7 +91,12 @@ def test_an_unchanged_diagram_is_not_drawn_again(tmp_path: Path,
     first = draw_erd(backend_metadata, png)
     assert first.png == png and png.with_suffix(".dot").read_text().startswith("digraph")
     drawn: list[str] = []
-    monkeypatch.setattr(erd, "_render_png", lambda source, path: drawn.append(source) or "")
+
+    def render(source: str, path: Path) -> str:
+        drawn.append(source)
+        return ""
+
+    monkeypatch.setattr(erd, "_render_png", render)
     assert draw_erd(backend_metadata, png).png == png and drawn == []  # same schema: kept
     assert draw_erd(backend_metadata, png, {("tasks", "title"): "FINDING"}).png == png
     assert len(drawn) == 1 and "FINDING" in drawn[0]  # a new mark: drawn again
