@@ -373,8 +373,10 @@ def graph(
     """FK-consistent rows over `order`, insertion order, table sizes drawn (and shrunk).
     Primary keys, referenced columns and the `required` columns of a table are always
     present and non-NULL; rows of the `lean` tables omit every column they may omit; the
-    `exact` tables get exactly their `min_rows` (no size drawn, no extra rows to insert)."""
-    min_rows = min_rows or {}
+    `exact` tables get exactly their `min_rows` (no size drawn, no extra rows to insert). A
+    table that must have rows gives each table its NOT NULL foreign keys reference at least
+    one (drawing none there could only end in a rejected example)."""
+    min_rows = _with_required_parents(order, min_rows or {})
     present: dict[str, set[str]] = {s.name: set(s.pk) for s in order}
     for table, columns in (required or {}).items():
         present.setdefault(table, set()).update(columns)
@@ -385,6 +387,24 @@ def graph(
     plans = {s.name: _plan_of(s) for s in order}
     return _drawn_graph(tuple(order), dict(min_rows), max_rows, present, plans, db_filter,
                         frozenset(lean), frozenset(exact))
+
+
+def _with_required_parents(order: Sequence[TableSpec], min_rows: Mapping[str, int]
+                           ) -> dict[str, int]:
+    """`min_rows`, raised to one for every table a table with rows references through a
+    foreign key none of whose columns may be NULL (transitively: `order` lists parents
+    first)."""
+    raised = dict(min_rows)
+    names = {s.name for s in order}
+    for spec in reversed(order):
+        if raised.get(spec.name, 0) < 1:
+            continue
+        for fk in spec.fks:
+            ref = fk.params["ref_table"]
+            if ref != spec.name and ref in names and not all(
+                    _nullable(spec, c) for c in fk.columns):
+                raised[ref] = max(raised.get(ref, 0), 1)
+    return raised
 
 
 @functools.lru_cache(maxsize=256)  # asked for every table of every drawn graph
