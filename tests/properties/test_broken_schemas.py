@@ -18,7 +18,7 @@ FOREIGN_KEYS = str(REPO / "properties" / "test_foreign_keys.py")
 TIMESTAMPS = str(REPO / "properties" / "test_timestamps.py")
 
 # (id, SQL appended to the reference dump, properties file, -k selection, expected finding,
-#  the fix it names, '' when it names none)
+#  the fix it names, '' when it names none); " | " separates findings any of which will do)
 BROKEN = [
     ("title widened to TEXT", "ALTER TABLE tasks ALTER COLUMN title TYPE text;",
      CONSTRAINTS, "violations and tasks.title:varchar",
@@ -55,7 +55,10 @@ BROKEN = [
     ("updated_at not advanced by SQL updates",
      "DROP TRIGGER tasks_timestamps_before_update ON tasks;",
      TIMESTAMPS, "updates_keep and tasks",
-     "FINDING tasks.updated_at [updated_at advances on update", ""),
+     # The trigger kept created_at too: the finding names whichever of its two rules the
+     # run's first failure shrinks to.
+     "FINDING tasks.updated_at [updated_at advances on update"
+     " | FINDING tasks.created_at [created_at is immutable", ""),
     ("naive timestamp",
      "ALTER TABLE tasks ALTER COLUMN created_at TYPE timestamp without time zone, "
      "ALTER COLUMN updated_at TYPE timestamp without time zone;",
@@ -87,7 +90,7 @@ def test_broken_schema_is_caught_with_a_finding(
                             "--schemafuzz-schema", f"sql:{schema}")
     output = _output(result)
     assert result.returncode == 1, output[-3000:]
-    assert finding in output, output[-3000:]
+    assert any(one in output for one in finding.split(" | ")), output[-3000:]
     assert fix in " ".join(output.split()), output[-3000:]
     assert (tmp_path / ".schemafuzz" / "partial" / "coverage.md").read_text().count("FINDING") >= 1
 
