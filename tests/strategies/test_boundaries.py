@@ -74,7 +74,10 @@ def test_empty_strings_and_datetime_offsets_occur():
         seen["name len 2"] += len(i.name) == 2
         seen["price max"] += str(i.price) == "99999999.99"
 
-    seen = _count(Item, 300, tally_item)
+    # Hypothesis mutates earlier examples, so an edge's count comes in clumps: at 300
+    # examples quantity=10000 was missed in 1 run of 12 (CI), at 600 the fewest of 16 runs
+    # held it 11 times.
+    seen = _count(Item, 600, tally_item)
     for key in ("utc", "offset", "micro", "quantity=10000", "quantity=0", "bigint limit",
                 "name len 2", "price max"):
         assert seen[key] > 0, (key, seen)
