@@ -154,14 +154,10 @@ def attempt(sandbox: Sandbox, statement: sa.Executable, *, ends_example: bool = 
     try:
         result = sandbox.connection.execute(statement)
         row = result.first() if result.returns_rows else None
-    except (sa.exc.StatementError, ValueError, TypeError, LookupError) as error:
-        if isinstance(error, DBAPIError):
-            if savepoint is None:
-                sandbox.end_example_with_refusal(statement)
-            return _refused(savepoint, error, statement)
-        if savepoint is not None:
-            savepoint.rollback()
-        raise _app_code_error(statement, error) from error
+    except _REFUSALS as error:
+        if savepoint is None and isinstance(error, DBAPIError):
+            sandbox.end_example_with_refusal(statement)
+        return _refused(savepoint, error, statement)
     if savepoint is not None:
         savepoint.commit()
     return Outcome(None, row=row)
@@ -182,27 +178,31 @@ def attempt_all(sandbox: Sandbox, statements: Iterable[sa.Executable], *,
     for index, statement in enumerate(statements):
         try:
             sandbox.connection.execute(statement)
-        except (sa.exc.StatementError, ValueError, TypeError, LookupError) as error:
-            if isinstance(error, DBAPIError):
-                outcome = _refused(savepoint, error, statement)
-                if savepoint is None:
-                    sandbox.rewind()
-                return index, outcome
-            if savepoint is not None:
-                savepoint.rollback()
-            raise _app_code_error(statement, error) from error
+        except _REFUSALS as error:
+            outcome = _refused(savepoint, error, statement)
+            if savepoint is None:
+                sandbox.rewind()
+            return index, outcome
     if savepoint is not None:
         savepoint.commit()
     return None
 
 
-def _refused(savepoint: sa.NestedTransaction | None, error: DBAPIError,
+# What executing a statement raises when the app's code, SQLAlchemy or PostgreSQL refuses it.
+_REFUSALS = (sa.exc.StatementError, ValueError, TypeError, LookupError)
+
+
+def _refused(savepoint: sa.NestedTransaction | None, error: Exception,
              statement: sa.Executable) -> Outcome:
-    """The outcome of a statement PostgreSQL refused (its savepoint, if any, rolled back). An
-    error with no SQLSTATE on a live connection is the driver refusing to bind a value
-    (psycopg2's "can't adapt type 'HttpUrl'"): AppCodeError. A lost connection re-raises."""
+    """The outcome of a statement PostgreSQL refused (its savepoint, if any, rolled back).
+    An error raised before the value reached PostgreSQL (the app's code or SQLAlchemy), or
+    one with no SQLSTATE on a live connection (the driver refusing to bind a value:
+    psycopg2's "can't adapt type 'HttpUrl'"), raises AppCodeError. A lost connection
+    re-raises."""
     if savepoint is not None:
         savepoint.rollback()
+    if not isinstance(error, DBAPIError):
+        raise _app_code_error(statement, error) from error
     state = sqlstate_of(error)
     if state is None and not error.connection_invalidated:
         raise _app_code_error(statement, error) from error
