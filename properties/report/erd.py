@@ -164,6 +164,8 @@ def draw_erd(metadata: sa.MetaData, png_path: Path | None = None, marks: Marks |
     try:
         from paracelsus.transformers.mermaid import Mermaid
     except ImportError:
+        if png_path is not None:
+            png_path.unlink(missing_ok=True)  # never leave an earlier run's diagram
         return Diagram("", None, "no diagram: paracelsus is not installed (pip install paracelsus)")
     marks = marks or {}
     mermaid = str(Mermaid(_drawable(metadata, marks), "key-based",
@@ -178,7 +180,9 @@ def draw_erd(metadata: sa.MetaData, png_path: Path | None = None, marks: Marks |
     source_path = png_path.with_suffix(".dot")
     if png_path.exists() and source_path.exists() and source_path.read_text() == source:
         return Diagram(mermaid, png_path, "")
+    # Otherwise neither file is kept: an earlier run's diagram is never left beside this report.
     source_path.unlink(missing_ok=True)
+    png_path.unlink(missing_ok=True)
     reason = _render_png(source, png_path)
     if not reason:
         source_path.write_text(source)

@@ -213,8 +213,9 @@ def write_validation_report(ledger: Ledger, metadata: sa.MetaData | None,
     OSError when the folder cannot be written."""
     folder.mkdir(parents=True, exist_ok=True)
     png = folder / DIAGRAM_PNG
-    png.unlink(missing_ok=True)  # never show a diagram left by an earlier run
-    diagram = _diagram(ledger, metadata, png)
+    diagram = _diagram(ledger, metadata, png)  # reuses the last run's PNG when it is unchanged
+    if diagram is None:
+        png.unlink(missing_ok=True)  # never show a diagram left by an earlier run
     judged = verdicts(ledger)
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     md, js = folder / "VALIDATION_REPORT.md", folder / "VALIDATION_REPORT.json"

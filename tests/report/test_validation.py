@@ -102,6 +102,25 @@ def test_an_unchanged_diagram_is_not_drawn_again(tmp_path: Path,
     assert len(drawn) == 1 and "FINDING" in drawn[0]  # a new mark: drawn again
 
 
+def test_a_second_report_of_the_same_schema_keeps_its_diagram(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_validation_report(_ledger(), backend_metadata, tmp_path)
+    png = tmp_path / "diagrams" / "entity-relationship.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    drawn: list[str] = []
+
+    def render(source: str, path: Path) -> str:
+        drawn.append(source)
+        return ""
+
+    monkeypatch.setattr(erd, "_render_png", render)
+    md, _ = write_validation_report(_ledger(), backend_metadata, tmp_path)
+    assert drawn == [] and png.read_bytes()[:4] == b"\x89PNG"
+    assert "![entity-relationship diagram](diagrams/entity-relationship.png)" in md.read_text()
+    write_validation_report(Ledger(), None, tmp_path)  # no diagram: the old one is removed
+    assert not png.exists()
+
+
 def test_a_large_diagram_is_zoomed_to_a_bounded_image() -> None:
     small = '<svg width="800.00" height="600.00" viewBox="0 0 600 450">'
     large = '<svg width="10141.33" height="1424.00" viewBox="0 0 7606 1068">'  # 64 tables
