@@ -4,8 +4,14 @@ behind even when a worker dies."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
+import pytest
+
+from schemafuzz.collection import PACKAGE_DIR
 from schemafuzz.harness import DatabaseFactory
+from schemafuzz.xdist_control import machines_first
 
 from .conftest import admin_text, run_pytest, suite_databases
 
@@ -56,3 +62,14 @@ def test_a_dead_worker_leaves_no_database(tmp_path: Path, isolated_server: Datab
     assert result.returncode != 0
     assert "crashed" in result.stdout + result.stderr
     assert suite_databases(isolated_server.admin_url) == before
+
+
+def test_workers_collect_the_stateful_machines_first() -> None:
+    paths = [PACKAGE_DIR / "test_constraints.py", Path("/elsewhere/test_stateful.py"),
+             PACKAGE_DIR / "test_stateful.py", PACKAGE_DIR / "test_timestamps.py",
+             PACKAGE_DIR / "test_stateful.py"]
+    items = [SimpleNamespace(path=path, name=str(i)) for i, path in enumerate(paths)]
+    ordered = cast(list[pytest.Item], list(items))
+    machines_first(ordered)
+    # the package's machines first; a project's own test_stateful.py keeps its place
+    assert [item.name for item in ordered] == ["2", "4", "0", "1", "3"]
