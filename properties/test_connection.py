@@ -297,7 +297,7 @@ def test_pool_twenty_concurrent_sessions_queue_and_complete(
 def test_pool_forty_sessions_with_short_timeout_fail_clearly(
     schemafuzz_fresh_db_url: URL, schemafuzz_ledger: Ledger, request: pytest.FixtureRequest,
 ) -> None:
-    """40 sessions at once with ``pool_timeout=0.3`` while 15 connections are held for 1.5 s:
+    """40 sessions at once with ``pool_timeout=0.3`` while 15 connections are held for 1 s:
     15 complete and the other 25 raise ``sqlalchemy.exc.TimeoutError`` after about 0.3 s —
     a clear error, never a hang."""
     setup = sa.create_engine(schemafuzz_fresh_db_url, poolclass=sa.pool.NullPool)
@@ -308,7 +308,7 @@ def test_pool_forty_sessions_with_short_timeout_fail_clearly(
     engine = _app().create_db_engine(schemafuzz_fresh_db_url, pool_timeout=0.3)
     try:
         with measuring(schemafuzz_ledger, "SC-006", request.node.nodeid) as sc:
-            outcomes, wall = _run_sessions(engine, 40, hold=1.5)
+            outcomes, wall = _run_sessions(engine, 40, hold=1.0)
             timeouts = [o for o in outcomes if isinstance(o.error, PoolTimeoutError)]
             other = [o.error for o in outcomes
                      if o.error is not None and not isinstance(o.error, PoolTimeoutError)]
