@@ -377,7 +377,7 @@ def graph(
     `exact` tables get exactly their `min_rows` (no size drawn, no extra rows to insert). A
     table that must have rows gives each table its NOT NULL foreign keys reference at least
     one (drawing none there could only end in a rejected example)."""
-    min_rows = _with_required_parents(order, min_rows or {})
+    min_rows = with_required_parents(order, min_rows or {})
     present: dict[str, set[str]] = {s.name: set(s.pk) for s in order}
     for table, columns in (required or {}).items():
         present.setdefault(table, set()).update(columns)
@@ -390,11 +390,11 @@ def graph(
                         frozenset(lean), frozenset(exact))
 
 
-def _with_required_parents(order: Sequence[TableSpec], min_rows: Mapping[str, int]
+def with_required_parents(order: Sequence[TableSpec], min_rows: Mapping[str, int]
                            ) -> dict[str, int]:
     """`min_rows`, raised to one for every table a table with rows references through a
     foreign key none of whose columns may be NULL (transitively: `order` lists parents
-    first)."""
+    first). Returns a new dict; never raises."""
     raised = dict(min_rows)
     names = {s.name for s in order}
     for spec in reversed(order):

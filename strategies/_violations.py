@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 from ._breakers import TRUNCATED
 from ._catalogue import TableSpec
 from ._constraint import Constraint, Kind, Layer
-from ._records import closure, graph, model_accepts, note_obstacle, spec_of
+from ._records import (
+    closure,
+    graph,
+    model_accepts,
+    note_obstacle,
+    spec_of,
+    with_required_parents,
+)
 from ._registry import overrides_version
 from ._rule_kinds import RULE_KINDS, VIOLABLE_KINDS, broken
 
@@ -225,14 +232,21 @@ def _violations(model: type[Any], connection: sa.Connection | None,
 
 
 def _parent_rows(order: list[TableSpec], need: int) -> dict[str, int]:
-    """The rows each ancestor of ``order[-1]`` needs for it to hold ``need`` distinct rows:
-    one, unless a table's primary or unique key is made of foreign-key columns only (a link
-    table's composite key): then each parent it references needs as many rows as that table,
-    so that the keys can differ."""
-    rows = {s.name: 1 for s in order[:-1]}
-    rows[order[-1].name] = need
-    for s in reversed(order):  # children after their parents in `order`
-        n = rows[s.name]
+    """The rows each ancestor of ``order[-1]`` gets for it to hold ``need`` distinct rows.
+
+    The table's own parents get one row each, so that its foreign keys can point at a row;
+    beyond them, a table gets one only when a table that has rows references it through a
+    NOT NULL key (a parent's nullable key is left NULL). Every other ancestor gets none: in a
+    tree of nullable keys the chain up to the root added a row per level to every example
+    and nothing to the rule under test (the per-constraint time grew with the tree's depth).
+    A table whose primary or unique key is made of foreign-key columns only (a link table's
+    composite key) makes each parent it references hold as many rows as it does, so that the
+    keys can differ."""
+    own = order[-1]
+    rows = with_required_parents(order, {own.name: need, **{
+        f.params["ref_table"]: 1 for f in own.fks if f.params["ref_table"] != own.name}})
+    for s in reversed(order):  # children before their parents
+        n = rows.get(s.name, 0)
         if n <= 1:
             continue
         fk_columns = {col: f.params["ref_table"] for f in s.fks for col in f.columns
@@ -241,8 +255,7 @@ def _parent_rows(order: list[TableSpec], need: int) -> dict[str, int]:
             if key.columns and all(col in fk_columns for col in key.columns):
                 for col in key.columns:
                     rows[fk_columns[col]] = max(rows.get(fk_columns[col], 1), n)
-    del rows[order[-1].name]
-    return rows
+    return {s.name: rows.get(s.name, 0) for s in order[:-1]}
 
 
 def _converted_first(c: Constraint) -> bool:

@@ -9,6 +9,8 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import event, given, settings
 from hypothesis.errors import Unsatisfiable
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
 from schemafuzz import strategies as S
 from schemafuzz.strategies import Layer, Violation
@@ -143,3 +145,50 @@ def test_a_link_tables_duplicate_key_gets_a_parent_per_row():
     except Unsatisfiable as error:  # the plugin would report it as a skip: it is the failure
         pytest.fail(f"tasktaglink_pkey cannot be duplicated: {error}")
     assert seen
+
+
+class _Chain(SQLModel, registry=registry()):
+    """Own registry: nothing leaks into SQLModel.metadata or the backend's."""
+
+
+class Region(_Chain, table=True):
+    __tablename__ = "sf_region"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class Store(_Chain, table=True):
+    __tablename__ = "sf_store"
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="sf_region.id")  # NOT NULL
+
+
+class Shelf(_Chain, table=True):
+    __tablename__ = "sf_shelf"
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int | None = Field(default=None, foreign_key="sf_store.id")
+    label: str = Field(max_length=8)
+
+
+class Item(_Chain, table=True):
+    __tablename__ = "sf_chain_item"
+    id: int | None = Field(default=None, primary_key=True)
+    shelf_id: int | None = Field(default=None, foreign_key="sf_shelf.id")
+    name: str = Field(max_length=8)
+
+
+@pytest.mark.parametrize(("model", "parents"), [
+    # the own table's parent, and no row up a nullable key beyond it
+    (Item, {"sf_shelf": 1}),
+    # the own table's parent, and the row its NOT NULL key needs
+    (Shelf, {"sf_store": 1, "sf_region": 1}),
+])
+def test_a_violation_gets_its_parent_and_only_the_ancestors_it_needs(
+        model: type[Any], parents: dict[str, int]) -> None:
+    length = next(c for c in S.constraints(model) if c.kind == S.Kind.MAX_LENGTH)
+
+    @examples(30)
+    @given(S.violations(model, constraint=length))
+    def check(v: Violation) -> None:
+        assert Counter(table.name for table, _ in v.setup) == parents
+
+    check()
