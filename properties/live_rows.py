@@ -37,15 +37,17 @@ def _once(sandbox: Sandbox, key: Hashable, build: Callable[[], st.SearchStrategy
 
 
 def valid_graphs(sandbox: Sandbox, models: Iterable[type[Any]], *,
-                 min_rows: Mapping[str, int], max_rows: int = 4
+                 min_rows: Mapping[str, int], max_rows: int = 4, lean_ancestors: bool = False
                  ) -> st.SearchStrategy[list[Any]]:
-    """Return ``graphs(models, min_rows=..., max_rows=..., connection=sandbox.connection)``,
-    built once per sandbox: FK-consistent unsaved instances keeping every rule of the three
-    layers. Raises what ``graphs()`` raises (``UnsupportedColumnError``, an FK cycle)."""
+    """Return ``graphs(models, min_rows=..., max_rows=..., lean_ancestors=...,
+    connection=sandbox.connection)``, built once per sandbox: FK-consistent unsaved instances
+    keeping every rule of the three layers. Raises what ``graphs()`` raises
+    (``UnsupportedColumnError``, an FK cycle)."""
     models = tuple(models)
-    return _once(sandbox, ("graphs", models, tuple(sorted(min_rows.items())), max_rows),
+    key = ("graphs", models, tuple(sorted(min_rows.items())), max_rows, lean_ancestors)
+    return _once(sandbox, key,
                  lambda: graphs(models, min_rows=dict(min_rows), max_rows=max_rows,
-                                connection=sandbox.connection))
+                                connection=sandbox.connection, lean_ancestors=lean_ancestors))
 
 
 def valid_instances(sandbox: Sandbox, model: type[Any]) -> st.SearchStrategy[Any]:

@@ -184,8 +184,10 @@ def test_orm_and_sql_deletes_agree_with_the_declared_on_delete(
         data: st.DataObject) -> None:
     child_table: sa.Table = fk_target.child.__table__
     parent_table: sa.Table = fk_target.parent.__table__
+    # The tables above the parent only have to exist: what a delete of the parent does to
+    # its children does not depend on them (lean_ancestors).
     rows = data.draw(valid_graphs(schemafuzz_db, [fk_target.child], min_rows={
-        child_table.name: 1, parent_table.name: 1}), label="rows")
+        child_table.name: 1, parent_table.name: 1}, lean_ancestors=True), label="rows")
     children: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []  # (child pk, its FK values)
     schemafuzz_verdict.check({type(instance).__table__.name for instance in rows})
     for instance in rows:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from hypothesis import strategies as st
 
 from ._db_filter import check_filter
-from ._records import check_supported, closure, graph, to_instance
+from ._records import check_supported, closure, graph, to_instance, with_required_parents
 from ._registry import table_models
 
 
@@ -21,6 +21,7 @@ def graphs(
     min_rows: dict[str, int] | None = None,
     connection: sa.Connection | None = None,
     strict: bool = True,
+    lean_ancestors: bool = False,
 ) -> st.SearchStrategy[list[Any]]:
     """Return lists of unsaved model instances whose FKs all resolve, in insertion order.
 
@@ -31,6 +32,11 @@ def graphs(
     table (or at the row itself when the FK is NOT NULL). Every primary key and referenced
     column is explicit, so the list can be inserted with `session.add_all` or Core.
 
+    With `lean_ancestors`, a table that is neither among `models` nor in `min_rows` (an
+    ancestor added for the FKs) gets exactly the rows a NOT NULL foreign key of the rows
+    `min_rows` asks for needs (none or one), with every column it may omit omitted: for a
+    property about some tables, the chain above them only has to exist.
+
     Raises `UnsupportedColumnError` for an FK cycle between tables that no nullable FK
     breaks, an FK to a table without a model, or an unsupported column type;
     `UnsupportedConstraintError` as `valid()` does.
@@ -39,6 +45,13 @@ def graphs(
     for spec in order:
         check_supported(spec, strict, connection)
     filters = {s.name: check_filter(s, connection) for s in order} if connection else {}
+    ancestors: set[str] = set()
+    if lean_ancestors:
+        named = {str(m.__table__.name) for m in table_models(models)} | set(min_rows or {})
+        ancestors = {s.name for s in order if s.name not in named}
+        needed = with_required_parents(order, min_rows or {})
+        min_rows = {**(min_rows or {}), **{a: needed.get(a, 0) for a in ancestors}}
     g = graph(order, min_rows=min_rows, max_rows=max_rows,
-              db_filter=(lambda s, r: filters[s.name](r)) if connection else None)
+              db_filter=(lambda s, r: filters[s.name](r)) if connection else None,
+              lean=ancestors, exact=ancestors)
     return g.map(lambda rows: [to_instance(spec, rec) for spec, rec in rows])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -214,3 +215,21 @@ def test_a_row_the_model_rejects_is_drawn_again_before_the_example_is_rejected()
     # Rejected at the first refusal: 96 rejected for 100 kept; with three draws of the row,
     # 2 to 9 in six runs.
     assert len(rejected) < 30, f"{len(rejected)} examples rejected for 100 kept"
+
+
+def test_lean_ancestors_get_only_the_rows_a_not_null_key_needs() -> None:
+    from .models_chain import Item, Shelf
+
+    def tables(rows: list[Any]) -> Counter[str]:
+        return Counter(type(r).__table__.name for r in rows)
+
+    @settings(max_examples=30, deadline=None, database=None)
+    @given(S.graphs([Item], min_rows={"sf_chain_item": 1}, lean_ancestors=True),
+           S.graphs([Shelf], min_rows={"sf_shelf": 1, "sf_store": 1}, lean_ancestors=True))
+    def check(items: list[Any], shelves: list[Any]) -> None:
+        # item.shelf_id is nullable: no shelf, store or region above the items
+        assert set(tables(items)) == {"sf_chain_item"}
+        # sf_store.region_id is NOT NULL: the stores asked for get exactly one region
+        assert tables(shelves)["sf_store"] >= 1 and tables(shelves)["sf_region"] == 1
+
+    check()

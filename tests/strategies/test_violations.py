@@ -9,13 +9,12 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import event, given, settings
 from hypothesis.errors import Unsatisfiable
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
 
 from schemafuzz import strategies as S
 from schemafuzz.strategies import Layer, Violation
 
 from .conftest import ALL_MODELS, examples
+from .models_chain import Item, Shelf
 
 OUTCOMES: Counter[tuple[str, str, str]] = Counter()
 
@@ -145,35 +144,6 @@ def test_a_link_tables_duplicate_key_gets_a_parent_per_row():
     except Unsatisfiable as error:  # the plugin would report it as a skip: it is the failure
         pytest.fail(f"tasktaglink_pkey cannot be duplicated: {error}")
     assert seen
-
-
-class _Chain(SQLModel, registry=registry()):
-    """Own registry: nothing leaks into SQLModel.metadata or the backend's."""
-
-
-class Region(_Chain, table=True):
-    __tablename__ = "sf_region"
-    id: int | None = Field(default=None, primary_key=True)
-
-
-class Store(_Chain, table=True):
-    __tablename__ = "sf_store"
-    id: int | None = Field(default=None, primary_key=True)
-    region_id: int = Field(foreign_key="sf_region.id")  # NOT NULL
-
-
-class Shelf(_Chain, table=True):
-    __tablename__ = "sf_shelf"
-    id: int | None = Field(default=None, primary_key=True)
-    store_id: int | None = Field(default=None, foreign_key="sf_store.id")
-    label: str = Field(max_length=8)
-
-
-class Item(_Chain, table=True):
-    __tablename__ = "sf_chain_item"
-    id: int | None = Field(default=None, primary_key=True)
-    shelf_id: int | None = Field(default=None, foreign_key="sf_shelf.id")
-    name: str = Field(max_length=8)
 
 
 @pytest.mark.parametrize(("model", "parents"), [
