@@ -33,9 +33,9 @@ def graphs(
     column is explicit, so the list can be inserted with `session.add_all` or Core.
 
     With `lean_ancestors`, a table that is neither among `models` nor in `min_rows` (an
-    ancestor added for the FKs) gets exactly the rows a NOT NULL foreign key of the rows
-    `min_rows` asks for needs (none or one), with every column it may omit omitted: for a
-    property about some tables, the chain above them only has to exist.
+    ancestor added for the FKs) gets exactly the rows a NOT NULL foreign key of the named
+    tables' rows needs (none or one), with every column it may omit omitted: for a property
+    about some tables, the chain above them only has to exist.
 
     Raises `UnsupportedColumnError` for an FK cycle between tables that no nullable FK
     breaks, an FK to a table without a model, or an unsupported column type;
@@ -49,7 +49,8 @@ def graphs(
     if lean_ancestors:
         named = {str(m.__table__.name) for m in table_models(models)} | set(min_rows or {})
         ancestors = {s.name for s in order if s.name not in named}
-        needed = with_required_parents(order, min_rows or {})
+        # Every named table may draw rows, so the ancestors its NOT NULL keys need get one.
+        needed = with_required_parents(order, {**{n: 1 for n in named}, **(min_rows or {})})
         min_rows = {**(min_rows or {}), **{a: needed.get(a, 0) for a in ancestors}}
     g = graph(order, min_rows=min_rows, max_rows=max_rows,
               db_filter=(lambda s, r: filters[s.name](r)) if connection else None,

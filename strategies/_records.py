@@ -391,7 +391,7 @@ def graph(
 
 
 def with_required_parents(order: Sequence[TableSpec], min_rows: Mapping[str, int]
-                           ) -> dict[str, int]:
+                          ) -> dict[str, int]:
     """`min_rows`, raised to one for every table a table with rows references through a
     foreign key none of whose columns may be NULL (transitively: `order` lists parents
     first). Returns a new dict; never raises."""
