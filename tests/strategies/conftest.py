@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 
 from backend.app import models as backend_models
+from schemafuzz.strategies import _records
 
 from . import models_enums, models_numeric
 
@@ -20,6 +22,22 @@ FAST = settings(max_examples=60, deadline=None,
                                        HealthCheck.large_base_example, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 
+
+
+@contextmanager
+def recorded_rejections() -> Iterator[list[str]]:
+    """While open, every example the graph drawer rejects (its ``assume``) is recorded, then
+    rejected; yields the list of records."""
+    rejected: list[str] = []
+
+    def counted(condition: object) -> bool:
+        if not condition:
+            rejected.append("assume")
+        return assume(condition)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_records, "assume", counted)
+        yield rejected
 
 
 def examples(n: int) -> settings:

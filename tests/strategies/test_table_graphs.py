@@ -7,7 +7,9 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 
-from schemafuzz.strategies import UnsupportedColumnError, _records, boundary_graph, table_graphs
+from schemafuzz.strategies import UnsupportedColumnError, boundary_graph, table_graphs
+
+from .conftest import recorded_rejections
 
 
 def _tables() -> list[sa.Table]:
@@ -73,19 +75,11 @@ def test_a_child_that_must_have_rows_gets_its_parents_without_a_rejection() -> N
     """``min_rows={"tasks": 1}`` alone: users, which tasks.user_id (NOT NULL) references,
     gets a row in every graph; drawing none there could only reject the example (the generic
     state machine lost ~4 in 5 of its test cases that way)."""
-    rejected: list[str] = []
-
     @settings(max_examples=50, deadline=None)
     @given(table_graphs(_tables(), min_rows={"users": 0, "tasks": 1}))
     def check(rows: list[tuple[sa.Table, dict[str, object]]]) -> None:
         assert {table.name for table, _ in rows} >= {"users", "tasks"}
 
-    def counted(condition: object) -> bool:  # records a rejection instead of making one
-        if not condition:
-            rejected.append("assume")
-        return bool(condition)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_records, "assume", counted)
+    with recorded_rejections() as rejected:
         check()
     assert rejected == []

@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import model_validator
 from sqlalchemy.orm import Session, registry
 from sqlmodel import Field, SQLModel
 
 from schemafuzz import strategies as S
-from schemafuzz.strategies import _records
 
-from .conftest import ALL_MODELS, examples
+from .conftest import ALL_MODELS, examples, recorded_rejections
 
 
 def _column_values(instance: Any) -> dict[str, Any]:
@@ -196,21 +195,13 @@ class Window(_Windows, table=True):
 
 
 def test_a_row_the_model_rejects_is_drawn_again_before_the_example_is_rejected() -> None:
-    rejected: list[str] = []
-
     @settings(max_examples=100, deadline=None, database=None,
               suppress_health_check=[HealthCheck.filter_too_much])
     @given(S.graphs([Window], min_rows={"sf_window": 1}, max_rows=1))
     def check(rows: list[Any]) -> None:
         pass
 
-    def counted(condition: object) -> bool:  # records a rejection, then makes it
-        if not condition:
-            rejected.append("assume")
-        return assume(condition)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_records, "assume", counted)
+    with recorded_rejections() as rejected:
         check()
     # Rejected at the first refusal: 96 rejected for 100 kept; with three draws of the row,
     # 2 to 9 in six runs.
