@@ -41,13 +41,14 @@ def graphs(
     breaks, an FK to a table without a model, or an unsupported column type;
     `UnsupportedConstraintError` as `valid()` does.
     """
-    order = closure(table_models(models), connection)
+    chosen = table_models(models)
+    order = closure(chosen, connection)
     for spec in order:
         check_supported(spec, strict, connection)
     filters = {s.name: check_filter(s, connection) for s in order} if connection else {}
     ancestors: set[str] = set()
     if lean_ancestors:
-        named = {str(m.__table__.name) for m in table_models(models)} | set(min_rows or {})
+        named = {str(m.__table__.name) for m in chosen} | set(min_rows or {})
         ancestors = {s.name for s in order if s.name not in named}
         # Every named table may draw rows, so the ancestors its NOT NULL keys need get one.
         needed = with_required_parents(order, {**{n: 1 for n in named}, **(min_rows or {})})
