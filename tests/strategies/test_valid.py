@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from pydantic import model_validator
 from sqlalchemy.orm import Session, registry
@@ -224,3 +224,7 @@ def test_lean_ancestors_get_only_the_rows_a_not_null_key_needs() -> None:
         assert tables(shelves)["sf_store"] >= 1 and tables(shelves)["sf_region"] == 1
 
     check()
+
+    # models given as a generator are still the named tables, not ancestors with no rows
+    drawn = S.graphs((m for m in [Item]), min_rows={}, lean_ancestors=True)
+    assert find(drawn, lambda rows: len(rows) > 0)
