@@ -15,7 +15,8 @@ One child ``pytest`` (``dev`` profile) runs two workloads on the migrated refere
 ``bench/_observe.py`` counts every example Hypothesis runs (generated, replayed or shrinking),
 the time of each test's call phase, and writes each example's SQL as the sandbox's statement
 recorder rendered it. Suite throughput = examples / call time (the Hypothesis engine, drawing
-data, model validation, SQLAlchemy, the checks and the database; not pytest's start-up). A
+data, model validation, SQLAlchemy, the checks and the database; not pytest's start-up, nor
+the Unicode tables Hypothesis builds once per checkout, which each child's folder gets first). A
 second table splits that time per example: the engine between examples, drawing and checking
 inside them, and the driver (``bench/_observe.py`` times the sandbox connection's cursor).
 
@@ -66,7 +67,8 @@ from bench._schema_variants import (  # noqa: E402
 )
 from schemafuzz.harness import DatabaseFactory, provision  # noqa: E402
 
-__all__ = ["Figures", "Workload", "load_examples", "main", "measure", "normalise", "replay"]
+__all__ = ["Figures", "Workload", "load_examples", "main", "measure", "normalise", "replay",
+           "warm_unicode_tables"]
 
 WORKLOADS = {
     "constraints": ROOT / "properties" / "test_constraints.py",
@@ -256,12 +258,25 @@ def _split(workload: Workload) -> tuple[float, float, float]:
             per * workload.db_seconds)
 
 
+def warm_unicode_tables(workdir: Path) -> None:
+    """Build Hypothesis' Unicode tables (by category, and of the utf-8 codec the peer's
+    alphabet names) in ``workdir``'s ``.hypothesis/``, as any earlier run in a project has:
+    building them costs up to 1.6 s once per checkout, in the first test that draws text, and
+    is not a cost per example. Raises subprocess.CalledProcessError when the child fails."""
+    script = ("from hypothesis import strategies as st\n"
+              "st.text(st.characters(codec='utf-8')).example()\n"
+              "st.text(st.characters(exclude_categories=['Cs'])).example()\n")
+    subprocess.run([sys.executable, "-W", "ignore", "-c", script], cwd=workdir, check=True,
+                   capture_output=True)
+
+
 def measure_peer(url: URL) -> dict[str, Workload]:
     """Run the hand-written peer on the migrated database at ``url`` in a child pytest (no
     schemafuzz plugin); return its workloads' example counts and call times. Raises
     RuntimeError when the child run fails."""
     workdir = Path(tempfile.mkdtemp(prefix="schemafuzz-peer-"))
     try:
+        warm_unicode_tables(workdir)
         observed = workdir / "observed.json"
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("SCHEMAFUZZ_", "PYTEST_"))}
@@ -294,6 +309,7 @@ def measure(factory: DatabaseFactory, naive_examples: int = 300) -> list[Figures
     the figures of each workload. Raises RuntimeError when the child run fails."""
     workdir = Path(tempfile.mkdtemp(prefix="schemafuzz-throughput-"))
     try:
+        warm_unicode_tables(workdir)
         observed, statements = workdir / "observed.json", workdir / "statements.jsonl"
         child = run_properties(
             workdir, factory, "-p", "bench._observe", "--bench-observe", str(observed),
