@@ -17,12 +17,12 @@ upgrade``) compare exactly.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -33,6 +33,7 @@ __all__ = [
     "LiveIndex",
     "LiveSchema",
     "LiveTable",
+    "memoised",
     "read_live_schema",
     "reading_once",
 ]
@@ -242,23 +243,42 @@ def _strip_index_name(definition: str, name: str) -> str:
     return re.sub(rf'INDEX "?{re.escape(name)}"? ON', "INDEX ON", definition, count=1)
 
 
-# (id of the connection, schema) -> what was read, while a reading_once() block runs.
-_READ_ONCE: ContextVar[dict[tuple[int, str | None], LiveSchema] | None] = ContextVar(
+# What reading_once() blocks have read and built, keyed by what it is ("catalogue", the
+# database's URL, the schema) and kept in the dict the block was given.
+_READ_ONCE: ContextVar[dict[Hashable, Any] | None] = ContextVar(
     "schemafuzz_read_once", default=None)
+_Built = TypeVar("_Built")
 
 
 @contextmanager
-def reading_once() -> Iterator[None]:
-    """Within the block, :func:`read_live_schema` reads each connection's catalogue once and
-    returns that again: building the strategies of one table builds the spec of every table
-    its rows reference, and each spec asked for the whole catalogue (measured: 7 reads per
-    test on a 16-table schema, a third of the test's set-up). Only for blocks that change no
-    schema object."""
-    token = _READ_ONCE.set({})
+def reading_once(memo: dict[Hashable, Any] | None = None) -> Iterator[None]:
+    """Within the block, :func:`read_live_schema` reads each database's catalogue once and
+    returns that again, and :func:`memoised` builds once what is built from it: building the
+    strategies of one table builds the spec of every table its rows reference, and each spec
+    asked for the whole catalogue (measured: 7 reads per test on a 16-table schema, a third of
+    the test's set-up). Only for blocks that change no schema object.
+
+    With ``memo``, what was read and built is kept in it for the next block given the same
+    dict: for a caller that knows no schema object changes between its blocks either (the
+    properties' sandboxes roll back all they do, so the schema under test is the same for the
+    whole run); without, it is forgotten when the block ends."""
+    token = _READ_ONCE.set({} if memo is None else memo)
     try:
         yield
     finally:
         _READ_ONCE.reset(token)
+
+
+def memoised(key: Hashable, build: Callable[[], _Built]) -> _Built:
+    """Return ``build()``; inside a :func:`reading_once` block, what it returned for ``key``
+    in that block's memo before (``key`` must name everything the result depends on)."""
+    memo = _READ_ONCE.get()
+    if memo is None:
+        return build()
+    if key not in memo:
+        memo[key] = build()
+    built: _Built = memo[key]
+    return built
 
 
 def read_live_schema(connection: sa.Connection, schema: str | None = None) -> LiveSchema:
@@ -268,16 +288,11 @@ def read_live_schema(connection: sa.Connection, schema: str | None = None) -> Li
     enum labels), constraints (with ON DELETE and referenced columns), indexes backing no
     constraint, enum types with ordered labels, functions, triggers, sequences and views.
     Objects of ``alembic_version`` are left out; inside :func:`reading_once`, what was read
-    before on the same connection. Raises ``sqlalchemy.exc.DBAPIError`` if the catalogue
+    before from the same database. Raises ``sqlalchemy.exc.DBAPIError`` if the catalogue
     cannot be read.
     """
-    memo = _READ_ONCE.get()
-    if memo is None:
-        return _read(connection, schema)
-    key = (id(connection), schema)
-    if key not in memo:
-        memo[key] = _read(connection, schema)
-    return memo[key]
+    return memoised(("catalogue", connection.engine.url, schema),
+                    lambda: _read(connection, schema))
 
 
 def _read(connection: sa.Connection, schema: str | None) -> LiveSchema:

@@ -17,6 +17,7 @@ from . import _catalogue
 from ._catalogue import TableSpec
 from ._constraint import Constraint, Kind
 from ._errors import SkippedConstraintWarning, UnsupportedColumnError, UnsupportedConstraintError
+from ._live_schema import memoised
 from ._registry import override_for, overrides_version
 from ._rule_kinds import broken
 from ._values import column_values
@@ -31,9 +32,11 @@ _CACHE: dict[Any, TableSpec] = {}
 
 
 def spec_of(model: Any, connection: sa.Connection | None = None) -> TableSpec:
-    """Return the (cached, when no connection is given) `TableSpec` of `model`."""
+    """Return the `TableSpec` of `model`: cached when no connection is given; with one, built
+    once per database inside a :func:`reading_once` block (and its memo), else afresh."""
     if connection is not None:
-        return _catalogue.build(model, connection)
+        return memoised(("spec", model, connection.engine.url),
+                        lambda: _catalogue.build(model, connection))
     if model not in _CACHE:
         _CACHE[model] = _catalogue.build(model)
     return _CACHE[model]
@@ -200,7 +203,12 @@ def _plan_of(spec: TableSpec) -> _Plan:
     """The plan of `spec`, kept for the catalogues spec_of caches (valid() and the stateful
     machines ask again at every step) until a field strategy is registered."""
     if spec.model is None or _CACHE.get(spec.model) is not spec:
-        return _Plan(spec)  # a catalogue read from a live database: built afresh each time
+        # A catalogue read from a live database: built afresh, or once per spec inside a
+        # reading_once() block, whose memo keeps the spec beside its plan (so that no other
+        # spec can take its id while the entry lives).
+        kept, plan = memoised(("plan", id(spec), overrides_version()),
+                              lambda: (spec, _Plan(spec)))
+        return plan if kept is spec else _Plan(spec)
     key = (spec.model, overrides_version())
     if key not in _PLANS:
         _PLANS[key] = _Plan(spec)

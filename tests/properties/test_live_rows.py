@@ -95,3 +95,26 @@ def test_a_sandbox_builds_its_strategies_from_one_catalogue_read(sandbox: Sandbo
         assert read > 0
         assert read_live_schema(sandbox.connection) is first and len(statements) == read
     assert read_live_schema(sandbox.connection) is not first and len(statements) == 2 * read
+
+
+def test_the_catalogue_is_read_once_per_database_not_per_test(
+        schemafuzz_fresh_db_url: str) -> None:
+    """A sandbox rolls back all its test does, so the next test's strategies are built from
+    the catalogue the first one read."""
+    engine = sa.create_engine(schemafuzz_fresh_db_url)
+    try:
+        _Base.metadata.create_all(engine)
+        reads: list[int] = []
+        for _ in range(2):  # two tests, one sandbox each
+            box = Sandbox(engine)
+            statements: list[str] = []
+            sa.event.listen(box.connection, "before_cursor_execute",
+                            lambda *args, seen=statements: seen.append(args[2]))
+            try:
+                valid_graphs(box, [Part], min_rows={"sf_part": 1})
+            finally:
+                box.close()
+            reads.append(len(statements))  # building runs no SQL but the catalogue's
+        assert reads[0] > 0 and reads[1] == 0, reads
+    finally:
+        engine.dispose()
