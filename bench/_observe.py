@@ -167,11 +167,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("bench_no_shrink"):
         from hypothesis import Phase, settings
 
-        current = settings.default
-        assert current is not None
-        settings.register_profile("bench-no-shrink", current,
+        from schemafuzz.harness.profiles import profile_name, run_profile
+
+        # The plugin loads the run's profile around every property (not once at start-up),
+        # so that profile itself is registered again without its shrink phase: a profile of
+        # our own, loaded here, would be replaced before the first example.
+        name = profile_name(run_profile())
+        current = settings.get_profile(name)
+        settings.register_profile(name, current,
                                   phases=[p for p in current.phases if p != Phase.shrink])
-        settings.load_profile("bench-no-shrink")
     path = config.getoption("bench_observe")
     statements = config.getoption("bench_statements")
     if path:

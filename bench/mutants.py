@@ -432,6 +432,9 @@ class Result:
     finding: str | None = None
     summary: str = ""
     detail: str = ""
+    # Examples of the first failing test that failed: the first one and Hypothesis' replay of
+    # it without shrinking, every smaller failure it found with --shrink. None: not observed.
+    failed_examples: int | None = None
 
     @property
     def equivalence_refuted(self) -> bool:
@@ -478,14 +481,17 @@ def run_mutant(mutant: Mutant, dump: str, factory: DatabaseFactory,
         summary = (_SUMMARY.findall(output) or ["no pytest summary"])[-1]
         failures = _FAILED.findall(output)
         finding = _FINDING.search(output)
-        first = read_observations(observed).get("first_failure")
+        observations = read_observations(observed)
+        first = observations.get("first_failure")
         if child.returncode == 1 and failures:
             kind, nodeid, message = failures[0]
             seconds = float(first["at"]) - started if first else run_seconds
+            counts = observations.get("tests", {}).get(first["nodeid"]) if first else None
             return Result(mutant, "killed", seconds, selection.describe(), run_seconds,
                           _short_nodeid(nodeid, selection)
                           + (" (error)" if kind == "ERROR" else ""),
-                          finding.group(0) if finding else message[:300], summary)
+                          finding.group(0) if finding else message[:300], summary,
+                          failed_examples=int(counts["failed"]) if counts else None)
         if child.returncode == 0:
             status = "equivalent" if mutant.equivalent else "survived"
             return Result(mutant, status, run_seconds, selection.describe(), run_seconds,

@@ -9,6 +9,7 @@ A run that ended on a usage error never gets here (its configuration was refused
 from __future__ import annotations
 
 import shutil
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,20 @@ from .xdist_control import RUN_ID_KEY
 __all__: list[str] = []
 
 _REPORT_KEY = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    # The ledger keeps one note per rule and test (Ledger.finding): it must know which test
+    # is noting. Fixtures made it, if the test uses it, before the call.
+    ledger = item.config.stash.get(LEDGER_KEY, None)
+    if ledger is None:
+        return (yield)
+    ledger.recording_test = item.nodeid
+    try:
+        return (yield)
+    finally:
+        ledger.recording_test = None
 
 
 def _parts_folder(config: pytest.Config) -> Path:

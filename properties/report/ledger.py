@@ -97,6 +97,12 @@ class Ledger:
         self.schema: dict[str, Any] | None = None
         # How much of the suite the run ran, or None when it ran no built-in property.
         self.scope: RunScope | None = None
+        # The test whose examples are running (the plugin sets it around each test's call),
+        # and, per rule, kind and test, the note that test recorded last and the tests (None:
+        # outside a test) behind each note: see finding().
+        self.recording_test: str | None = None
+        self._latest: dict[tuple[tuple[str, str, str], str, str], str] = {}
+        self._sources: dict[tuple[tuple[str, str, str], str, str], set[str | None]] = {}
 
     def __repr__(self) -> str:
         # Hypothesis prints a failing test's arguments, fixtures included: a readable summary.
@@ -140,11 +146,30 @@ class Ledger:
                 ) -> None:
         """Record a finding on a declared constraint (kept once) under ``kind``: ``drift``
         (the default), ``unguarded``, ``accepted``, ``advice``, ``coerced`` or ``unsupported``;
-        raises KeyError for an undeclared constraint."""
-        entry = self.entries[(table, column, rule)]
+        raises KeyError for an undeclared constraint.
+
+        Within one test (``recording_test``) a later note on the same constraint and kind
+        replaces the test's earlier one, unless another test recorded that one too: while
+        Hypothesis shrinks a failure every smaller example notes its own values, and the last
+        is the example Hypothesis reports. One bug, one line, not one per shrink step."""
+        key = (table, column, rule)
+        entry = self.entries[key]
         texts = entry.findings if kind == "drift" else getattr(entry, kind)
+        test = self.recording_test
+        previous = self._latest.get((key, kind, test)) if test is not None else None
+        if previous is not None and previous != text:
+            sources = self._sources.get((key, kind, previous), set())
+            sources.discard(test)
+            if not sources and previous in texts:
+                if text in texts:
+                    texts.remove(previous)
+                else:
+                    texts[texts.index(previous)] = text
         if text not in texts:
             texts.append(text)
+        self._sources.setdefault((key, kind, text), set()).add(test)
+        if test is not None:
+            self._latest[(key, kind, test)] = text
 
     def merge(self, other: Ledger) -> None:
         """Add ``other``'s counts and findings into this ledger."""

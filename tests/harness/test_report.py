@@ -36,6 +36,28 @@ def test_merge_through_json_adds_counts_and_keeps_findings_once(tmp_path: Path) 
     assert [m.passed for m in merged.measurements_of("SC-004")] == [True, False]
 
 
+def test_a_test_keeps_its_last_note_per_rule_and_other_notes_stay() -> None:
+    """While Hypothesis shrinks a failure each smaller example notes its values: one line per
+    rule and test (the last: the example Hypothesis reports), not one per shrink step."""
+    ledger = _ledger(1, 1)
+    fk = ("tasks", "user_id", "fk_tasks_user_id_users")
+    ledger.recording_test = "t::a"
+    for value in ("user 7", "user 3", "user 0"):
+        ledger.finding(*fk, f"dangling {value} stored")
+    ledger.finding(*fk, "coerced 9", kind="coerced")
+    ledger.recording_test = "t::b"
+    ledger.finding(*fk, "dangling user 0 stored")  # the same note from another test
+    ledger.recording_test = "t::a"
+    ledger.finding(*fk, "dangling user 1 stored")  # t::b still has "user 0": it stays
+    ledger.recording_test = None
+    ledger.finding(*fk, "outside a test 1")
+    ledger.finding(*fk, "outside a test 2")  # outside a test nothing is replaced
+    entry = ledger.entries[fk]
+    assert entry.findings == ["dangling user 0 stored", "dangling user 1 stored",
+                              "outside a test 1", "outside a test 2"]
+    assert entry.coerced == ["coerced 9"]
+
+
 def test_reports_list_every_declared_constraint(tmp_path: Path) -> None:
     md, js = write_reports(_ledger(1, 0), tmp_path)
     text = md.read_text()
