@@ -146,9 +146,13 @@ def _unguarded(verdict: Verdict, violation: Violation, outcome: Outcome) -> None
                                    f"{short(stored, 30)}", "coerced")
         return
     if constraint.layers - {Layer.MODEL}:  # the metadata (or the database) declares it too
-        _fail(verdict, violation_finding(
+        # The same disagreement as a violation PostgreSQL stores although it was meant to
+        # refuse it (an over-long value whose excess is spaces, into a column widened to
+        # text): the same fix and root cause, whichever of the two examples shrinking ends on.
+        verdict.conclude(replace(violation_finding(
             violation, f"breaks {constraint.rule} ({', '.join(layers_of(constraint))}) but "
-            "PostgreSQL stored it unchanged"))
+            "PostgreSQL stored it unchanged"), fix=database_rule_fix(constraint)),
+            cause=_stored_violation(constraint))
     finding = violation_finding(
         violation, "only the model refuses this value: PostgreSQL stored it (SQL clients and "
         f"table=True instances built without validation bypass the model); {_guard(constraint)}"
