@@ -20,6 +20,7 @@ from ._errors import SkippedConstraintWarning, UnsupportedColumnError, Unsupport
 from ._live_schema import memoised
 from ._registry import override_for, overrides_version
 from ._rule_kinds import broken
+from ._simplest import NO_VALUE, simplest_value
 from ._values import column_values
 
 Record = dict[str, Any]
@@ -194,6 +195,51 @@ class _Plan:
         if db_filter is not None:
             assume(db_filter(record))
         return record
+
+    def pinned(self, parent_rows: Mapping[str, Record], present: frozenset[str],
+               db_filter: Callable[[Record], bool] | None) -> Record | None:
+        """The row `draw(..., lean=True)` would make from the simplest choices, built without
+        drawing: every column that may be omitted left out, a nullable one NULL, the others
+        their `simplest_value`, foreign keys NULL where they may be, else pointing at the row
+        of `parent_rows` (one per parent table). None when a column has no simplest value
+        (its kind, a field strategy the user registered), a NOT NULL key has no parent row,
+        or the row breaks a rule of any layer or the model refuses it: then it is drawn."""
+        spec = self.spec
+        record: Record = {}
+        for group in self.groups:
+            if all(spec.columns[c].omittable and c not in present for c in group):
+                continue
+            for name in group:
+                if name not in self.strategies or name in self.fk_cols:
+                    continue
+                if name not in present and name in self.or_none:
+                    record[name] = None
+                    continue
+                value = (NO_VALUE if override_for(spec.name, name) is not None
+                         else simplest_value(spec.columns[name]))
+                if value is NO_VALUE:
+                    return None
+                record[name] = value
+        for fk in spec.fks:
+            parent = parent_rows.get(fk.params["ref_table"])
+            if all(_nullable(spec, c) for c in fk.columns):
+                key: tuple[Any, ...] | None = None
+            elif parent is None or fk.params["ref_table"] == spec.name:
+                return None
+            else:
+                key = tuple(parent.get(c) for c in fk.params["ref_columns"])
+                if None in key:
+                    return None
+            for i, col in enumerate(fk.columns):
+                record[col] = None if key is None else key[i]
+        _fix_relations(spec, record)
+        if broken(spec, record, {}, skip_fk=True) or (
+                db_filter is not None and not db_filter(record)):
+            return None
+        try:
+            return record if rejection(spec, record) is None else None
+        except (ValueError, TypeError):
+            return None
 
 
 _PLANS: dict[tuple[Any, int], _Plan] = {}  # (model, overrides_version()) -> plan
@@ -378,13 +424,17 @@ def graph(
     required: Mapping[str, Iterable[str]] | None = None,
     lean: Iterable[str] = (),
     exact: Iterable[str] = (),
+    pinned: Iterable[str] = (),
 ) -> st.SearchStrategy[list[tuple[TableSpec, Record]]]:
     """FK-consistent rows over `order`, insertion order, table sizes drawn (and shrunk).
     Primary keys, referenced columns and the `required` columns of a table are always
     present and non-NULL; rows of the `lean` tables omit every column they may omit; the
     `exact` tables get exactly their `min_rows` (no size drawn, no extra rows to insert). A
     table that must have rows gives each table its NOT NULL foreign keys reference at least
-    one (drawing none there could only end in a rejected example)."""
+    one (drawing none there could only end in a rejected example). A `pinned` table that is
+    lean and gets exactly one row holds the same row in every example, made of the simplest
+    values that keep every rule (`_Plan.pinned`), with nothing drawn for it; where no such row
+    can be built without drawing, it is drawn as a lean row."""
     min_rows = with_required_parents(order, min_rows or {})
     present: dict[str, set[str]] = {s.name: set(s.pk) for s in order}
     for table, columns in (required or {}).items():
@@ -394,8 +444,16 @@ def graph(
             present.setdefault(fk.params["ref_table"], set()).update(fk.params["ref_columns"])
 
     plans = {s.name: _plan_of(s) for s in order}
+    lean, exact = frozenset(lean), frozenset(exact)
+    pinned_rows: dict[str, Record] = {}
+    for s in order:  # parents first: a pinned row's keys point at its pinned parents
+        if s.name in set(pinned) & lean & exact and min_rows.get(s.name) == 1:
+            row = plans[s.name].pinned(pinned_rows, frozenset(present.get(s.name, ())),
+                                       _bind(db_filter, s))
+            if row is not None:
+                pinned_rows[s.name] = row
     return _drawn_graph(tuple(order), dict(min_rows), max_rows, present, plans, db_filter,
-                        frozenset(lean), frozenset(exact))
+                        lean, exact, pinned_rows)
 
 
 def with_required_parents(order: Sequence[TableSpec], min_rows: Mapping[str, int]
@@ -432,6 +490,7 @@ def _drawn_graph(
     db_filter: Callable[[TableSpec, Record], bool] | None,
     lean: frozenset[str],
     exact: frozenset[str],
+    pinned_rows: Mapping[str, Record],
 ) -> list[tuple[TableSpec, Record]]:
     rows: dict[str, list[Record]] = {}
     out: list[tuple[TableSpec, Record]] = []
@@ -441,6 +500,11 @@ def _drawn_graph(
         n = low if high == low else draw(_sizes(low, high))
         own: list[Record] = []
         for _ in range(n):
+            if spec.name in pinned_rows:  # checked once when built: nothing to draw
+                rec = dict(pinned_rows[spec.name])
+                own.append(rec)
+                out.append((spec, rec))
+                continue
             fk_values: dict[tuple[str, ...], st.SearchStrategy[Any]] = {}
             missing = False
             for fk in spec.fks:

@@ -175,9 +175,10 @@ def violations(
     `constraints(model)` (several may share a rule name, such as each column's "NOT NULL").
     Parent rows come from `graphs()` over the models the FKs reach (found through the
     model's SQLAlchemy registry), one per parent table; they carry only what they must (keys,
-    and the columns without a default), since they only have to exist. The model's own table
-    gets up to `max_rows` rows, and at least the rows the rule needs (two for a duplicate):
-    the default, one, sends no row the violation does not need.
+    and the columns without a default), since they only have to exist, and where the column
+    kinds allow it they are the same simplest valid row in every example (nothing drawn).
+    The model's own table gets up to `max_rows` rows, and at least the rows the rule needs
+    (two for a duplicate): the default, one, sends no row the violation does not need.
 
     Raises `UnsupportedColumnError` when a parent model cannot be found or a column has
     no strategy, ValueError when `rules` names nothing violable. A rule that cannot be
@@ -224,8 +225,9 @@ def _violations(model: type[Any], connection: sa.Connection | None,
         g = graph(order, min_rows={**ancestors, spec.name: need},
                   max_rows=max(max_rows, need),
                   required={spec.name: c.columns} if relations else None,
-                  # Parents only have to exist (valid rows vary elsewhere): one each, lean.
-                  lean=ancestors, exact=ancestors)
+                  # Parents only have to exist (valid rows vary elsewhere): one each, lean,
+                  # and the same simplest row in every example where one can be built.
+                  lean=ancestors, exact=ancestors, pinned=ancestors)
         return _drawn_violation(spec, c, g, specs)
 
     return st.one_of([for_target(c) for c in targets])

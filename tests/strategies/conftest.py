@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, settings
 from backend.app import models as backend_models
 from schemafuzz.strategies import _records
 
-from . import models_enums, models_numeric
+from . import models_enums, models_numeric, models_pinned
 
 # Default per-test budget; raise with SCHEMAFUZZ_PROFILE / --schemafuzz-profile for depth.
 FAST = settings(max_examples=60, deadline=None,
@@ -50,6 +50,7 @@ def examples(n: int) -> settings:
 MODEL_SETS: dict[str, tuple[ModuleType, list[Any]]] = {
     "numeric": (models_numeric, list(models_numeric.MODELS)),
     "enums": (models_enums, list(models_enums.MODELS)),
+    "pinned": (models_pinned, list(models_pinned.MODELS)),
     "backend": (backend_models, [backend_models.User, backend_models.Task,
                                  backend_models.Conversation, backend_models.Message]),
 }

@@ -162,3 +162,56 @@ def test_a_violation_gets_its_parent_and_only_the_ancestors_it_needs(
         assert Counter(table.name for table, _ in v.setup) == parents
 
     check()
+
+
+def _setup_rows(v: Violation) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    return tuple((table.name, tuple(sorted(row.items()))) for table, row in v.setup)
+
+
+def test_a_violations_parents_are_one_simplest_row_in_every_example():
+    """Parents only have to exist: where every column they must hold has a simplest value
+    within its rules, they are the same row in every example, and nothing is drawn for them
+    (red before pinning: the account's e-mail, seats and flag, and both ids, varied)."""
+    from .models_pinned import Doc
+
+    length = next(c for c in S.constraints(Doc) if c.kind == S.Kind.MAX_LENGTH)
+    setups: set[tuple[Any, ...]] = set()
+
+    @examples(40)
+    @given(S.violations(Doc, constraint=length))
+    def check(v: Violation) -> None:
+        setups.add(_setup_rows(v))
+
+    check()
+    assert len(setups) == 1, f"{len(setups)} different parent rows"
+    (account, project), = setups
+    account_row, project_row = dict(account[1]), dict(project[1])
+    assert (account[0], project[0]) == ("sp_account", "sp_project")
+    # min_length=3, gt=0: the bound nearest 0 that the rule allows
+    assert account_row["email"] == "aaa" and account_row["seats"] == 1
+    assert account_row["active"] is False
+    assert project_row["account_id"] == account_row["id"]
+
+
+@pytest.mark.parametrize(("model", "parent"), [
+    ("CodedChild", "sp_coded"),  # a regex-shaped column: no simplest value here
+    ("PickyChild", "sp_picky"),  # "a" is refused by a validator the constraints do not show
+])
+def test_a_parent_no_simplest_row_fits_is_drawn_valid(model: str, parent: str) -> None:
+    from . import models_pinned
+
+    child = getattr(models_pinned, model)
+    length = next(c for c in S.constraints(child) if c.kind == S.Kind.MAX_LENGTH)
+    parent_model = next(m for m in models_pinned.MODELS if m.__tablename__ == parent)
+    setups: set[tuple[Any, ...]] = set()
+
+    @examples(40)
+    @given(S.violations(child, constraint=length))
+    def check(v: Violation) -> None:
+        (table, row), = v.setup
+        assert table.name == parent
+        assert S.model_rejection(parent_model, row) is None, row
+        setups.add(_setup_rows(v))
+
+    check()
+    assert len(setups) > 1, "the parent row never varied: it was pinned to a refused value"
