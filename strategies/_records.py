@@ -445,9 +445,10 @@ def graph(
 
     plans = {s.name: _plan_of(s) for s in order}
     lean, exact = frozenset(lean), frozenset(exact)
+    pinnable = frozenset(pinned) & lean & exact
     pinned_rows: dict[str, Record] = {}
     for s in order:  # parents first: a pinned row's keys point at its pinned parents
-        if s.name in set(pinned) & lean & exact and min_rows.get(s.name) == 1:
+        if s.name in pinnable and min_rows.get(s.name) == 1:
             row = plans[s.name].pinned(pinned_rows, frozenset(present.get(s.name, ())),
                                        _bind(db_filter, s))
             if row is not None:
